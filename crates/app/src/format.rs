@@ -1,0 +1,94 @@
+//! Number and time formatting shared by the panels: fixed decimals per market, signed
+//! changes, volumes, and exchange-time clocks.
+
+use chrono::TimeZone;
+use chrono_tz::America::New_York;
+use crude_model::{Market, Timestamp};
+
+/// Decimals a market's prices are shown with (tick 0.01 $/bbl, 0.0001 $/gal).
+pub fn decimals(m: Market) -> usize {
+    if m.quoted_per_gallon() { 4 } else { 2 }
+}
+
+/// A price with the market's decimals, or an em dash.
+pub fn price(m: Market, v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{:.*}", decimals(m), x),
+        _ => "—".to_string(),
+    }
+}
+
+/// A signed change with the market's decimals.
+pub fn change(m: Market, v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{:+.*}", decimals(m), x),
+        _ => "—".to_string(),
+    }
+}
+
+/// A signed percentage with two decimals.
+pub fn pct(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:+.2}%"),
+        _ => "—".to_string(),
+    }
+}
+
+/// A volume with thousands separators.
+pub fn volume(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Exchange time (America/New_York) as `YYYY-MM-DD HH:MM:SS ET`.
+pub fn exchange_time(t: Timestamp) -> String {
+    New_York.timestamp_nanos(t.0).format("%Y-%m-%d %H:%M:%S ET").to_string()
+}
+
+/// Exchange time in a short form for axes: `MM-DD HH:MM`, or the date for daily bars.
+pub fn axis_time(t: Timestamp, daily: bool) -> String {
+    if daily {
+        t.date_utc().format("%Y-%m-%d").to_string()
+    } else {
+        New_York.timestamp_nanos(t.0).format("%m-%d %H:%M").to_string()
+    }
+}
+
+/// Seconds as a short age: `0.4s`, `12s`, `3m`, `2h`.
+pub fn age(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        "—".into()
+    } else if secs < 10.0 {
+        format!("{secs:.1}s")
+    } else if secs < 120.0 {
+        format!("{secs:.0}s")
+    } else if secs < 7200.0 {
+        format!("{:.0}m", secs / 60.0)
+    } else {
+        format!("{:.0}h", secs / 3600.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(price(Market::Wti, Some(-37.63)), "-37.63");
+        assert_eq!(price(Market::Rbob, Some(2.1)), "2.1000");
+        assert_eq!(price(Market::Wti, None), "—");
+        assert_eq!(change(Market::Wti, Some(0.5)), "+0.50");
+        assert_eq!(volume(1_234_567), "1,234,567");
+        assert_eq!(volume(12), "12");
+        assert_eq!(age(0.42), "0.4s");
+        assert_eq!(exchange_time(Timestamp::from_secs(1_795_014_000)), "2026-11-18 10:00:00 ET");
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per panel. Panels draw from the [`crate::store::Store`]; they do no I/O and
+//! no heavy maths.
+
+pub mod market;

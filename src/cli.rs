@@ -1,0 +1,267 @@
+//! Command-line interface (clap). `crude` alone opens the desktop app on the simulator;
+//! subcommands run headless and print machine-readable output.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use crude_app::{CrudeApp, STATE_KEY, StoreConfig, UiState};
+use crude_feeds::sim::{MarketSimulator, SimConfig};
+use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file, spawn_feed};
+use crude_model::{Clock, LiveClock, Market, Timestamp};
+
+use crate::settings;
+
+/// Exit code for bad input (arguments, files, config).
+const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crude",
+    version,
+    about = "Crude: a desktop trading terminal for oil futures (WTI, Brent, RBOB gasoline, heating oil).",
+    long_about = "Crude: a desktop trading terminal for oil futures (WTI, Brent, RBOB gasoline, heating oil).\n\n\
+With no subcommand, opens the desktop app on the built-in market simulator (labelled SIMULATED) \
+or on a replayed bar file (labelled REPLAY). Subcommands run headless for scripts and quants.\n\n\
+Every option can also be set in the environment or in a .env file (see .env.example)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Data feed for the app: `sim` (the market simulator) or `replay` (a bar file, see --file).
+    #[arg(long, env = "CRUDE_FEED", value_enum, default_value_t = FeedArg::Sim)]
+    feed: FeedArg,
+
+    /// CSV or Parquet bar file to replay with `--feed replay` (columns: date[,open,high,low],close[,volume]).
+    #[arg(long, env = "CRUDE_REPLAY_FILE")]
+    file: Option<PathBuf>,
+
+    /// Market the replayed file belongs to: CL, BZ, RB or HO.
+    #[arg(long, env = "CRUDE_REPLAY_MARKET", default_value = "CL", value_parser = parse_market)]
+    market: Market,
+
+    /// Feed speed: a multiple of real time (1 = real time, 60 = a minute per second) or `max`.
+    /// Default: 1 for the simulator, 86400 (a trading day per second) for a daily replay.
+    #[arg(long, env = "CRUDE_SPEED", value_parser = parse_speed)]
+    speed: Option<Speed>,
+
+    /// Simulator seed: the same seed gives the same market.
+    #[arg(long, env = "CRUDE_SEED", default_value_t = 42)]
+    seed: u64,
+
+    /// Sessions of simulated history loaded when the app opens (charts start full).
+    #[arg(long, env = "CRUDE_HISTORY_DAYS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=60))]
+    history_days: u32,
+
+    /// Simulator settings file (YAML); default `config/simulator.yaml` when present.
+    #[arg(long, env = "CRUDE_SIM_CONFIG")]
+    sim_config: Option<PathBuf>,
+
+    /// Stress mode: total simulated ticks per second across all contracts (e.g. 10000).
+    #[arg(long)]
+    stress_rate: Option<f64>,
+
+    /// Bars kept per series and timeframe (older bars are dropped).
+    #[arg(long, env = "CRUDE_MAX_BARS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
+    max_bars: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FeedArg {
+    Sim,
+    Replay,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the market simulator headless and write daily OHLCV per front-month market
+    /// (CL.csv, BZ.csv, RB.csv, HO.csv: date,open,high,low,close,volume) and curve.csv.
+    Simulate {
+        /// Trading days to simulate.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=20_000))]
+        days: u64,
+        /// Seed: the same seed gives the same market.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// First trading date (YYYY-MM-DD).
+        #[arg(long, default_value = "2024-01-02")]
+        start: NaiveDate,
+        /// Simulator settings file (YAML); default `config/simulator.yaml` when present.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn parse_market(s: &str) -> Result<Market, String> {
+    Market::parse_root(s).map_err(|e| e.to_string())
+}
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    Speed::parse(s)
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn bad_input(e: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: EXIT_BAD_INPUT, error: e.into() }
+}
+
+fn failure(e: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: 1, error: e.into() }
+}
+
+/// Entry point.
+pub fn main() -> ExitCode {
+    if let Err(e) = settings::load_dotenv() {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if let Err(e) = settings::check_unknown(std::env::vars()) {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let cli = Cli::parse();
+    let _log_guard = init_logging();
+    let result = match cli.command {
+        Some(Command::Simulate { days, seed, ref out, start, ref config }) => {
+            run_simulate(days as usize, seed, out, start, config.as_deref())
+        }
+        None => run_app(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// tracing to stderr (filtered by RUST_LOG, default `info`) and to a daily rolling file in
+/// the user data directory.
+fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::prelude::*;
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter());
+    let file_enabled = std::env::var("CRUDE_LOG_FILE").map(|v| v != "0").unwrap_or(true);
+    let log_dir = settings::data_dir().join("logs");
+    let (file_layer, guard) = if file_enabled && std::fs::create_dir_all(&log_dir).is_ok() {
+        let appender = tracing_appender::rolling::daily(&log_dir, "crude.log");
+        let (nb, guard) = tracing_appender::non_blocking(appender);
+        (Some(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(nb).with_filter(filter())), Some(guard))
+    } else {
+        (None, None)
+    };
+    let _ = tracing_subscriber::registry().with(stderr).with(file_layer).try_init();
+    guard
+}
+
+/// Simulator settings: the file given, else `config/simulator.yaml` when present, else defaults.
+fn load_sim_config(path: Option<&Path>) -> Result<SimConfig, Failure> {
+    let default_path = Path::new("config/simulator.yaml");
+    let path = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None if default_path.exists() => Some(default_path.to_path_buf()),
+        None => None,
+    };
+    let Some(path) = path else { return Ok(SimConfig::default()) };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read simulator settings {}", path.display())).map_err(bad_input)?;
+    let cfg: SimConfig = serde_yaml::from_str(&text)
+        .map_err(|e| anyhow!("{}: {e} (see the documented fields in config/simulator.yaml)", path.display()))
+        .map_err(bad_input)?;
+    cfg.validate().map_err(|e| anyhow!("{}: {e}", path.display())).map_err(bad_input)?;
+    Ok(cfg)
+}
+
+fn run_simulate(days: usize, seed: u64, out: &Path, start: NaiveDate, config: Option<&Path>) -> Result<(), Failure> {
+    let mut cfg = load_sim_config(config)?;
+    cfg.seed = seed;
+    let sim = crude_feeds::sim::simulate_daily(&cfg, start, days).map_err(bad_input)?;
+    let files = crude_feeds::sim::write_daily_csvs(&sim, out).map_err(failure)?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
+
+fn build_feed(cli: &Cli, wall: &dyn Clock) -> Result<(Box<dyn MarketFeed>, Speed, String), Failure> {
+    match cli.feed {
+        FeedArg::Sim => {
+            let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
+            cfg.seed = cli.seed;
+            let mut sim = MarketSimulator::new(cfg, wall.now()).map_err(bad_input)?;
+            if let Some(rate) = cli.stress_rate {
+                if !(rate.is_finite() && rate > 0.0) {
+                    return Err(bad_input(anyhow!("--stress-rate {rate}: expected a positive number of ticks per second, e.g. 10000")));
+                }
+                sim.set_total_tick_rate(rate);
+            }
+            let speed = cli.speed.unwrap_or(Speed::Multiple(1.0));
+            let label = format!("simulator seed {} {}", cli.seed, speed_label(speed));
+            Ok((Box::new(SimFeed::new(sim, cli.history_days)), speed, label))
+        }
+        FeedArg::Replay => {
+            let Some(path) = &cli.file else {
+                return Err(bad_input(anyhow!("--feed replay needs --file PATH (a CSV or Parquet bar file), e.g. --file data/wti_daily_fred.csv")));
+            };
+            let file = load_bar_file(path).map_err(bad_input)?;
+            let daily = file.timeframe == crude_model::Timeframe::D1;
+            let speed = cli.speed.unwrap_or(Speed::Multiple(if daily { 86_400.0 } else { 60.0 }));
+            let label = format!("{} {}", path.display(), speed_label(speed));
+            Ok((Box::new(ReplayFeed::new(file, cli.market)), speed, label))
+        }
+    }
+}
+
+fn speed_label(s: Speed) -> String {
+    match s {
+        Speed::Max => "max speed".into(),
+        Speed::Multiple(m) => format!("{m}×"),
+    }
+}
+
+fn run_app(cli: &Cli) -> Result<(), Failure> {
+    let wall: Arc<dyn Clock> = Arc::new(LiveClock);
+    let (feed, speed, label) = build_feed(cli, wall.as_ref())?;
+    tracing::info!(source = %label, "starting Crude");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("crude-feed")
+        .enable_all()
+        .build()
+        .map_err(failure)?;
+    let store_config = StoreConfig { max_bars: cli.max_bars as usize, ..StoreConfig::default() };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_title("Crude — oil futures terminal").with_inner_size([1600.0, 1000.0]).with_min_inner_size([900.0, 600.0]),
+        persist_window: true,
+        ..Default::default()
+    };
+    let mut feed_slot = Some(feed);
+    eframe::run_native(
+        "crude",
+        options,
+        Box::new(move |cc| {
+            let state: UiState = cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)).unwrap_or_default();
+            let ctx = cc.egui_ctx.clone();
+            let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            let feed = feed_slot.take().ok_or("the app was created twice")?;
+            let handle = spawn_feed(runtime.handle(), feed, speed, wall.clone(), notify, 4096);
+            let app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label).with_runtime(runtime);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| failure(anyhow!("the desktop window could not be opened: {e} (is a display available? set DISPLAY or run a subcommand)")))?;
+    let _ = Timestamp::default();
+    Ok(())
+}

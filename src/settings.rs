@@ -1,0 +1,67 @@
+//! Settings read from the environment and `.env` (loaded with dotenvy). Every setting the
+//! app reads is listed in `.env.example`; an unknown `CRUDE_*` variable or a malformed value
+//! is an error that names it.
+
+use std::path::PathBuf;
+
+/// Every `CRUDE_*` setting Crude reads, with what it does (kept in step with `.env.example`).
+pub const KNOWN: &[(&str, &str)] = &[
+    ("CRUDE_FEED", "data feed for the app: sim or replay"),
+    ("CRUDE_REPLAY_FILE", "CSV or Parquet bar file for --feed replay"),
+    ("CRUDE_REPLAY_MARKET", "market a replay file belongs to: CL, BZ, RB or HO"),
+    ("CRUDE_SPEED", "feed speed: a multiple of real time, or max"),
+    ("CRUDE_SEED", "simulator seed (unsigned integer)"),
+    ("CRUDE_HISTORY_DAYS", "sessions of simulated history loaded at start"),
+    ("CRUDE_SIM_CONFIG", "simulator settings file (YAML)"),
+    ("CRUDE_MAX_BARS", "bars kept per series and timeframe"),
+    ("CRUDE_DATA_DIR", "user data directory (logs, databases)"),
+    ("CRUDE_LOG_FILE", "set to 0 to disable the rolling log file"),
+];
+
+/// Load `.env` from the working directory if present.
+///
+/// # Errors
+/// A malformed `.env` names the line it could not parse.
+pub fn load_dotenv() -> Result<Option<PathBuf>, String> {
+    match dotenvy::dotenv() {
+        Ok(p) => Ok(Some(p)),
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!(".env: {e}; fix the line or remove the file (see .env.example)")),
+    }
+}
+
+/// Reject `CRUDE_*` variables Crude does not know (a typo would otherwise be ignored).
+///
+/// # Errors
+/// Names the unknown variable and lists the known ones.
+pub fn check_unknown<I: IntoIterator<Item = (String, String)>>(vars: I) -> Result<(), String> {
+    for (k, _) in vars {
+        if k.starts_with("CRUDE_") && !KNOWN.iter().any(|(n, _)| *n == k) && k != "CRUDE_DB" {
+            let names: Vec<&str> = KNOWN.iter().map(|(n, _)| *n).collect();
+            return Err(format!("unknown setting {k} in the environment or .env; known settings: {}", names.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// The user data directory: `CRUDE_DATA_DIR`, else the platform's (e.g. ~/.local/share/crude).
+pub fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CRUDE_DATA_DIR") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("", "", "crude")
+        .map(|p| p.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".crude"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_crude_variable_is_named() {
+        let e = check_unknown([("CRUDE_SEEED".to_string(), "1".to_string())]).unwrap_err();
+        assert!(e.contains("CRUDE_SEEED") && e.contains("CRUDE_SEED"));
+        assert!(check_unknown([("CRUDE_SEED".to_string(), "1".to_string()), ("HOME".to_string(), "/".to_string())]).is_ok());
+    }
+}
