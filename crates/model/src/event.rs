@@ -248,12 +248,24 @@ pub enum MarketEvent {
     Depth(DepthSnapshot),
     /// A completed bar from a bar feed (replay of bar files, vendor history, simulator
     /// warm-up history).
-    Bar { series: SeriesId, timeframe: Timeframe, bar: Bar },
+    Bar {
+        series: SeriesId,
+        timeframe: Timeframe,
+        bar: Bar,
+    },
     Curve(CurveSnapshot),
     Inventory(InventoryReport),
     /// Previous session's settlement price, used for change and day P&L.
-    Settlement { contract: ContractId, ts: Timestamp, price: f64 },
-    Status { kind: FeedKind, status: FeedStatus, ts: Timestamp },
+    Settlement {
+        contract: ContractId,
+        ts: Timestamp,
+        price: f64,
+    },
+    Status {
+        kind: FeedKind,
+        status: FeedStatus,
+        ts: Timestamp,
+    },
 }
 
 impl MarketEvent {

@@ -19,7 +19,9 @@ pub enum ModelError {
     BadContractMonth { year: i32, month: u32 },
     #[error("{file}: entry '{entry}', field '{field}': {reason}")]
     Config { file: String, entry: String, field: String, reason: String },
-    #[error("date {date} is outside the exchange calendar's range {first}..={last}; extend the holiday table to cover it")]
+    #[error(
+        "date {date} is outside the exchange calendar's range {first}..={last}; extend the holiday table to cover it"
+    )]
     DateOutOfRange { date: NaiveDate, first: NaiveDate, last: NaiveDate },
 }
 
@@ -111,11 +113,7 @@ pub fn month_code(month: u32) -> Option<char> {
 /// [`ModelError::BadMonthCode`] when `c` is not one of F..Z.
 pub fn month_from_code(c: char) -> Result<u32, ModelError> {
     let up = c.to_ascii_uppercase();
-    MONTH_CODES
-        .iter()
-        .position(|&m| m == up)
-        .map(|i| i as u32 + 1)
-        .ok_or(ModelError::BadMonthCode(c))
+    MONTH_CODES.iter().position(|&m| m == up).map(|i| i as u32 + 1).ok_or(ModelError::BadMonthCode(c))
 }
 
 /// A delivery (contract) month.
