@@ -43,7 +43,14 @@ impl Live {
             self.t += 20_000_000; // 20 ms of feed time per event
             let p = price(c.market) + ((self.i / 48) % 40) as f64 * tick(c.market);
             let ts = Timestamp(self.t);
-            out.push(MarketEvent::Quote(Quote { contract: c, ts, bid: p, ask: p + tick(c.market), bid_size: 5, ask_size: 8 }));
+            out.push(MarketEvent::Quote(Quote {
+                contract: c,
+                ts,
+                bid: p,
+                ask: p + tick(c.market),
+                bid_size: 5,
+                ask_size: 8,
+            }));
             out.push(MarketEvent::Trade(Trade { contract: c, ts, price: p, size: 2 }));
         }
         out
@@ -78,13 +85,25 @@ fn setup() -> (Harness<'static, CrudeApp>, Live) {
     let store = app.store_mut();
     let wall = Timestamp(0);
     for m in Market::ALL {
-        let points = cs.iter().filter(|c| c.market == m).enumerate().map(|(i, c)| CurvePoint { contract: *c, price: price(m) + i as f64 * tick(m) * 10.0 }).collect();
+        let points = cs
+            .iter()
+            .filter(|c| c.market == m)
+            .enumerate()
+            .map(|(i, c)| CurvePoint { contract: *c, price: price(m) + i as f64 * tick(m) * 10.0 })
+            .collect();
         store.apply(&MarketEvent::Curve(CurveSnapshot { market: m, ts: Timestamp(t_start), points }), wall);
     }
     let front = SeriesId::Contract(cs[0]);
     for i in 0..BARS {
         let p = 70.0 + (i as f64 * 0.01).sin() * 5.0;
-        let bar = Bar { start: Timestamp(t_start + i as i64 * 60_000_000_000), open: p, high: p + 0.1, low: p - 0.12, close: p + 0.03, volume: 100 };
+        let bar = Bar {
+            start: Timestamp(t_start + i as i64 * 60_000_000_000),
+            open: p,
+            high: p + 0.1,
+            low: p - 0.12,
+            close: p + 0.03,
+            volume: 100,
+        };
         store.apply(&MarketEvent::Bar { series: front, timeframe: Timeframe::M1, bar }, wall);
     }
     let mut live = Live { cs, t: t_end, i: 0 };
@@ -92,7 +111,9 @@ fn setup() -> (Harness<'static, CrudeApp>, Live) {
         let b = live.batch();
         app.store_mut().apply_batch(&b, Timestamp(0), Timestamp(0));
     }
-    let mut harness = Harness::builder().with_size(egui::vec2(1600.0, 1000.0)).build_ui_state(|ui, app: &mut CrudeApp| app.ui(ui), app);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut CrudeApp| app.ui(ui), app);
     harness.run_steps(5);
     (harness, live)
 }

@@ -152,7 +152,10 @@ pub fn main() -> ExitCode {
 /// the user data directory.
 fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::prelude::*;
-    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
     let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter());
     let file_enabled = std::env::var("CRUDE_LOG_FILE").map(|v| v != "0").unwrap_or(true);
     let log_dir = settings::data_dir().join("logs");
@@ -176,7 +179,9 @@ fn load_sim_config(path: Option<&Path>) -> Result<SimConfig, Failure> {
         None => None,
     };
     let Some(path) = path else { return Ok(SimConfig::default()) };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read simulator settings {}", path.display())).map_err(bad_input)?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read simulator settings {}", path.display()))
+        .map_err(bad_input)?;
     let cfg: SimConfig = serde_yaml::from_str(&text)
         .map_err(|e| anyhow!("{}: {e} (see the documented fields in config/simulator.yaml)", path.display()))
         .map_err(bad_input)?;
@@ -203,9 +208,11 @@ fn build_feed(cli: &Cli, wall: &dyn Clock) -> Result<(Box<dyn MarketFeed>, Speed
             let mut sim = MarketSimulator::new(cfg, wall.now()).map_err(bad_input)?;
             if let Some(rate) = cli.stress_rate {
                 if !(rate.is_finite() && rate > 0.0) {
-                    return Err(bad_input(anyhow!("--stress-rate {rate}: expected a positive number of ticks per second, e.g. 10000")));
+                    return Err(bad_input(anyhow!(
+                        "--stress-rate {rate}: expected a positive number of ticks per second, e.g. 10000"
+                    )));
                 }
-                sim.set_total_tick_rate(rate);
+                sim.set_total_tick_rate(rate).map_err(bad_input)?;
             }
             let speed = cli.speed.unwrap_or(Speed::Multiple(1.0));
             let label = format!("simulator seed {} {}", cli.seed, speed_label(speed));
@@ -213,7 +220,9 @@ fn build_feed(cli: &Cli, wall: &dyn Clock) -> Result<(Box<dyn MarketFeed>, Speed
         }
         FeedArg::Replay => {
             let Some(path) = &cli.file else {
-                return Err(bad_input(anyhow!("--feed replay needs --file PATH (a CSV or Parquet bar file), e.g. --file data/wti_daily_fred.csv")));
+                return Err(bad_input(anyhow!(
+                    "--feed replay needs --file PATH (a CSV or Parquet bar file), e.g. --file data/wti_daily_fred.csv"
+                )));
             };
             let file = load_bar_file(path).map_err(bad_input)?;
             let daily = file.timeframe == crude_model::Timeframe::D1;
@@ -243,7 +252,10 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         .map_err(failure)?;
     let store_config = StoreConfig { max_bars: cli.max_bars as usize, ..StoreConfig::default() };
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("Crude — oil futures terminal").with_inner_size([1600.0, 1000.0]).with_min_inner_size([900.0, 600.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Crude — oil futures terminal")
+            .with_inner_size([1600.0, 1000.0])
+            .with_min_inner_size([900.0, 600.0]),
         persist_window: true,
         ..Default::default()
     };
@@ -257,11 +269,16 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let feed = feed_slot.take().ok_or("the app was created twice")?;
             let handle = spawn_feed(runtime.handle(), feed, speed, wall.clone(), notify, 4096);
-            let app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label).with_runtime(runtime);
+            let app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label)
+                .with_runtime(runtime);
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| failure(anyhow!("the desktop window could not be opened: {e} (is a display available? set DISPLAY or run a subcommand)")))?;
+    .map_err(|e| {
+        failure(anyhow!(
+            "the desktop window could not be opened: {e} (is a display available? set DISPLAY or run a subcommand)"
+        ))
+    })?;
     let _ = Timestamp::default();
     Ok(())
 }

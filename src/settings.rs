@@ -38,7 +38,10 @@ pub fn check_unknown<I: IntoIterator<Item = (String, String)>>(vars: I) -> Resul
     for (k, _) in vars {
         if k.starts_with("CRUDE_") && !KNOWN.iter().any(|(n, _)| *n == k) && k != "CRUDE_DB" {
             let names: Vec<&str> = KNOWN.iter().map(|(n, _)| *n).collect();
-            return Err(format!("unknown setting {k} in the environment or .env; known settings: {}", names.join(", ")));
+            return Err(format!(
+                "unknown setting {k} in the environment or .env; known settings: {}",
+                names.join(", ")
+            ));
         }
     }
     Ok(())
@@ -62,6 +65,8 @@ mod tests {
     fn unknown_crude_variable_is_named() {
         let e = check_unknown([("CRUDE_SEEED".to_string(), "1".to_string())]).unwrap_err();
         assert!(e.contains("CRUDE_SEEED") && e.contains("CRUDE_SEED"));
-        assert!(check_unknown([("CRUDE_SEED".to_string(), "1".to_string()), ("HOME".to_string(), "/".to_string())]).is_ok());
+        assert!(
+            check_unknown([("CRUDE_SEED".to_string(), "1".to_string()), ("HOME".to_string(), "/".to_string())]).is_ok()
+        );
     }
 }

@@ -112,7 +112,13 @@ impl CrudeApp {
             match rx.try_recv() {
                 Ok(batch) => {
                     let now = self.wall.now();
-                    self.store.apply_batch(&batch.events, batch.sent_wall, now);
+                    if batch.history {
+                        for ev in &batch.events {
+                            self.store.apply(ev, now);
+                        }
+                    } else {
+                        self.store.apply_batch(&batch.events, batch.sent_wall, now);
+                    }
                     if now.0 - start.0 > DRAIN_BUDGET_NS {
                         return !rx.is_empty();
                     }
@@ -187,15 +193,24 @@ fn badge(ui: &mut egui::Ui, kind: Option<FeedKind>) {
         Some(FeedKind::Live) => ("LIVE", theme::PROFIT),
         None => ("NO DATA", theme::MUTED),
     };
-    egui::Frame::new().stroke(Stroke::new(1.0, color)).corner_radius(3.0).inner_margin(egui::Margin::symmetric(6, 1)).show(ui, |ui| {
-        let r = ui.label(RichText::new(text).strong().color(color).monospace());
-        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Data mode {text}")));
-    });
+    egui::Frame::new()
+        .stroke(Stroke::new(1.0, color))
+        .corner_radius(3.0)
+        .inner_margin(egui::Margin::symmetric(6, 1))
+        .show(ui, |ui| {
+            let r = ui.label(RichText::new(text).strong().color(color).monospace());
+            r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Data mode {text}")));
+        });
 }
 
 fn top_bar(ui: &mut egui::Ui, store: &Store) {
     egui::Panel::top("top_bar")
-        .frame(egui::Frame::new().fill(theme::SURFACE).inner_margin(egui::Margin::symmetric(10, 6)).stroke(Stroke::new(1.0, theme::BORDER)))
+        .frame(
+            egui::Frame::new()
+                .fill(theme::SURFACE)
+                .inner_margin(egui::Margin::symmetric(10, 6))
+                .stroke(Stroke::new(1.0, theme::BORDER)),
+        )
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("CRUDE").strong().size(16.0).color(theme::ACCENT));
@@ -205,7 +220,9 @@ fn top_bar(ui: &mut egui::Ui, store: &Store) {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let clock = store.feed_time().map_or("--".to_string(), format::exchange_time);
                     let r = ui.label(RichText::new(&clock).monospace().color(theme::TEXT));
-                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Exchange clock {clock}")));
+                    r.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Exchange clock {clock}"))
+                    });
                     ui.label(RichText::new("NYMEX/ICE").color(theme::MUTED).small());
                 });
             });
@@ -214,7 +231,12 @@ fn top_bar(ui: &mut egui::Ui, store: &Store) {
 
 fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &str) {
     egui::Panel::bottom("status_bar")
-        .frame(egui::Frame::new().fill(theme::SURFACE).inner_margin(egui::Margin::symmetric(10, 3)).stroke(Stroke::new(1.0, theme::BORDER)))
+        .frame(
+            egui::Frame::new()
+                .fill(theme::SURFACE)
+                .inner_margin(egui::Margin::symmetric(10, 3))
+                .stroke(Stroke::new(1.0, theme::BORDER)),
+        )
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 let status = store.feed_status();
@@ -224,7 +246,7 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
                     FeedStatus::Disconnected { .. } => theme::LOSS,
                 };
                 let label = format!("Feed: {}", status.label());
-                let r = ui.label(RichText::new(format!("● {label}")).color(color).monospace());
+                let r = ui.label(RichText::new(format!("• {label}")).color(color).monospace());
                 r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
                 if !source.is_empty() {
                     ui.label(RichText::new(source).color(theme::MUTED).monospace());
@@ -235,15 +257,22 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
                 r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Tick rate {rate}")));
                 ui.separator();
                 let lat = match (store.stats.latency_percentile_us(50.0), store.stats.latency_percentile_us(99.0)) {
-                    (Some(p50), Some(p99)) => format!("tick→store p50 {p50} µs  p99 {p99} µs"),
-                    _ => "tick→store —".to_string(),
+                    (Some(p50), Some(p99)) => format!("tick-to-store p50 {p50} µs  p99 {p99} µs"),
+                    _ => "tick-to-store —".to_string(),
                 };
                 ui.label(RichText::new(lat).monospace());
                 ui.separator();
-                let last = store.stats.last_update_wall.map_or("never".to_string(), |t| format!("{} ago", format::age(wall_now.secs_since(t))));
+                let last = store
+                    .stats
+                    .last_update_wall
+                    .map_or("never".to_string(), |t| format!("{} ago", format::age(wall_now.secs_since(t))));
                 ui.label(RichText::new(format!("last update {last}")).monospace().color(theme::MUTED));
                 ui.separator();
-                ui.label(RichText::new(format!("{} events", format::volume(store.stats.events_total))).monospace().color(theme::MUTED));
+                ui.label(
+                    RichText::new(format!("{} events", format::volume(store.stats.events_total)))
+                        .monospace()
+                        .color(theme::MUTED),
+                );
             });
         });
 }
@@ -261,4 +290,43 @@ fn nav_rail(ui: &mut egui::Ui, panel: &mut PanelId) {
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    struct MemStorage(HashMap<String, String>);
+
+    impl eframe::Storage for MemStorage {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_string(), value);
+        }
+        fn remove_string(&mut self, key: &str) {
+            self.0.remove(key);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn ui_state_persists_across_restarts() {
+        let wall: Arc<dyn Clock> = Arc::new(crude_model::LiveClock);
+        let mut state = UiState::default();
+        state.market.timeframe = crude_model::Timeframe::H1;
+        state.market.curve_market = crude_model::Market::Rbob;
+        state.market.view.show_ema = true;
+        let mut app = CrudeApp::new(StoreConfig::default(), None, None, wall.clone(), state, String::new());
+        let mut storage = MemStorage::default();
+        eframe::App::save(&mut app, &mut storage);
+        let restored: UiState = eframe::get_value(&storage, STATE_KEY).expect("state saved");
+        assert_eq!(restored.panel, PanelId::Market);
+        assert_eq!(restored.market.timeframe, crude_model::Timeframe::H1);
+        assert_eq!(restored.market.curve_market, crude_model::Market::Rbob);
+        assert!(restored.market.view.show_ema);
+    }
 }

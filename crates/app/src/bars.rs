@@ -231,6 +231,13 @@ mod tests {
         assert!(s.on_bar(Bar { start: t, open: 1.0, high: 2.0, low: 0.5, close: 1.5, volume: 10 }));
         assert!(s.on_trade(t.add_nanos(Timestamp::NANOS_PER_SEC), 2.5, 1));
         assert_eq!(s.bars()[0].high, 2.5);
-        assert!(!s.on_bar(Bar { start: Timestamp(t.0 - Timestamp::NANOS_PER_MIN), open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 1 }));
+        assert!(!s.on_bar(Bar {
+            start: Timestamp(t.0 - Timestamp::NANOS_PER_MIN),
+            open: 1.0,
+            high: 1.0,
+            low: 1.0,
+            close: 1.0,
+            volume: 1
+        }));
     }
 }

@@ -143,7 +143,9 @@ pub fn show(
         }
         let max_cols = ((width_px / MIN_CANDLE_PX) as usize).max(1);
         columns = decimate(bars, evicted, x0, x1, max_cols);
-        let (mut lo, mut hi) = columns.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| (lo.min(c.bar.low), hi.max(c.bar.high)));
+        let (mut lo, mut hi) = columns
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| (lo.min(c.bar.low), hi.max(c.bar.high)));
         if view.show_bollinger {
             for (x, u, l) in overlays.bollinger_in(x0, x1) {
                 let _ = x;
@@ -166,7 +168,11 @@ pub fn show(
             pui.line(Line::new("SMA 20", overlays.sma_points(x0, x1, max_cols)).color(theme::WARNING).width(1.2));
         }
         if view.show_ema {
-            pui.line(Line::new("EMA 50", overlays.ema_points(x0, x1, max_cols)).color(Color32::from_rgb(0xBC, 0x8C, 0xFF)).width(1.2));
+            pui.line(
+                Line::new("EMA 50", overlays.ema_points(x0, x1, max_cols))
+                    .color(Color32::from_rgb(0xBC, 0x8C, 0xFF))
+                    .width(1.2),
+            );
         }
         if view.show_bollinger {
             let (u, m, l) = overlays.bollinger_points(x0, x1, max_cols);
@@ -204,7 +210,11 @@ pub fn show(
         painter.line_segment([Pos2::new(xm, y_high), Pos2::new(xm, y_low)], Stroke::new(1.0, color));
         let body_w = ((xr - xl) * 0.7).max(1.0);
         let (top, bottom) = (y_open.min(y_close), y_open.max(y_close).max(y_open.min(y_close) + 1.0));
-        painter.rect_filled(Rect::from_min_max(Pos2::new(xm - body_w / 2.0, top), Pos2::new(xm + body_w / 2.0, bottom)), 0.0, color);
+        painter.rect_filled(
+            Rect::from_min_max(Pos2::new(xm - body_w / 2.0, top), Pos2::new(xm + body_w / 2.0, bottom)),
+            0.0,
+            color,
+        );
         if view.show_volume && c.bar.volume > 0 {
             let h = vol_height * c.bar.volume as f32 / max_vol;
             painter.rect_filled(
@@ -235,7 +245,7 @@ pub fn readout(market: Market, tf: Timeframe, bar: &Bar, price: Option<f64>) -> 
         format::volume(bar.volume)
     );
     if let Some(px) = price {
-        s.push_str(&format!("   ⌖ {}", p(px)));
+        s.push_str(&format!("   cursor {}", p(px)));
     }
     s
 }
@@ -253,7 +263,14 @@ mod tests {
         (0..n)
             .map(|i| {
                 let p = 50.0 + (i as f64 * 0.37).sin() * 5.0;
-                Bar { start: Timestamp::from_secs(i as i64 * 60), open: p, high: p + 1.0, low: p - 1.0 - (i % 7) as f64, close: p + 0.5, volume: 10 }
+                Bar {
+                    start: Timestamp::from_secs(i as i64 * 60),
+                    open: p,
+                    high: p + 1.0,
+                    low: p - 1.0 - (i % 7) as f64,
+                    close: p + 0.5,
+                    volume: 10,
+                }
             })
             .collect()
     }

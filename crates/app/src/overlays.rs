@@ -100,7 +100,12 @@ impl OverlayCache {
     }
 
     /// Bollinger upper, middle (the SMA) and lower points in `[x0, x1]`.
-    pub fn bollinger_points(&self, x0: f64, x1: f64, max_points: usize) -> (Vec<[f64; 2]>, Vec<[f64; 2]>, Vec<[f64; 2]>) {
+    pub fn bollinger_points(
+        &self,
+        x0: f64,
+        x1: f64,
+        max_points: usize,
+    ) -> (Vec<[f64; 2]>, Vec<[f64; 2]>, Vec<[f64; 2]>) {
         (
             self.points(&self.bb_upper, x0, x1, max_points),
             self.points(&self.sma, x0, x1, max_points),

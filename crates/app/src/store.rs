@@ -9,9 +9,8 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::NaiveDate;
 use crude_model::{
-    Bar, ContractId, CurveSnapshot, DepthSnapshot, FeedKind, FeedStatus, InventoryReport, Market,
-    MarketEvent, Quote, SeriesId, Timeframe, Timestamp, Trade, GALLONS_PER_BARREL,
-    session_close_after, trading_date,
+    Bar, ContractId, CurveSnapshot, DepthSnapshot, FeedKind, FeedStatus, GALLONS_PER_BARREL, InventoryReport, Market,
+    MarketEvent, Quote, SeriesId, Timeframe, Timestamp, Trade, session_close_after, trading_date,
 };
 
 use crate::bars::BarSeries;
@@ -95,10 +94,12 @@ impl QuoteState {
 
     /// Best price to value the series at: last trade, else mid, else settlement.
     pub fn mark(&self) -> Option<f64> {
-        self.last.or(match (self.bid, self.ask) {
-            (Some(b), Some(a)) => Some(0.5 * (a + b)),
-            _ => None,
-        }).or(self.prev_settle)
+        self.last
+            .or(match (self.bid, self.ask) {
+                (Some(b), Some(a)) => Some(0.5 * (a + b)),
+                _ => None,
+            })
+            .or(self.prev_settle)
     }
 
     fn roll_session(&mut self, ts: Timestamp) {
@@ -350,10 +351,11 @@ impl Store {
             s.updated = t.ts;
             s.updated_wall = wall;
             for tf in Timeframe::ALL {
-                self.bars
-                    .entry((id, tf))
-                    .or_insert_with(|| BarSeries::new(tf, max_bars))
-                    .on_trade(t.ts, t.price, u64::from(t.size));
+                self.bars.entry((id, tf)).or_insert_with(|| BarSeries::new(tf, max_bars)).on_trade(
+                    t.ts,
+                    t.price,
+                    u64::from(t.size),
+                );
             }
         }
     }
@@ -370,11 +372,8 @@ impl Store {
 
     fn on_bar_series(&mut self, series: SeriesId, timeframe: Timeframe, bar: &Bar, wall: Timestamp) {
         let max_bars = self.config.max_bars;
-        let applied = self
-            .bars
-            .entry((series, timeframe))
-            .or_insert_with(|| BarSeries::new(timeframe, max_bars))
-            .on_bar(*bar);
+        let applied =
+            self.bars.entry((series, timeframe)).or_insert_with(|| BarSeries::new(timeframe, max_bars)).on_bar(*bar);
         if !applied {
             return;
         }
@@ -559,9 +558,19 @@ mod tests {
     #[test]
     fn quotes_and_trades_update_the_board_and_bars() {
         let mut st = Store::new(StoreConfig::default());
-        st.apply(&MarketEvent::Curve(CurveSnapshot { market: Market::Wti, ts: t(0), points: vec![CurvePoint { contract: cl(1), price: 70.0 }] }), t(0));
+        st.apply(
+            &MarketEvent::Curve(CurveSnapshot {
+                market: Market::Wti,
+                ts: t(0),
+                points: vec![CurvePoint { contract: cl(1), price: 70.0 }],
+            }),
+            t(0),
+        );
         st.apply(&MarketEvent::Settlement { contract: cl(1), ts: t(0), price: 69.0 }, t(0));
-        st.apply(&MarketEvent::Quote(Quote { contract: cl(1), ts: t(1), bid: 69.99, ask: 70.01, bid_size: 5, ask_size: 7 }), t(1));
+        st.apply(
+            &MarketEvent::Quote(Quote { contract: cl(1), ts: t(1), bid: 69.99, ask: 70.01, bid_size: 5, ask_size: 7 }),
+            t(1),
+        );
         st.apply(&MarketEvent::Trade(Trade { contract: cl(1), ts: t(2), price: 70.01, size: 3 }), t(2));
         st.apply(&MarketEvent::Trade(Trade { contract: cl(1), ts: t(3), price: 69.99, size: 2 }), t(3));
         let q = st.quote(SeriesId::Contract(cl(1))).unwrap();
@@ -583,10 +592,21 @@ mod tests {
         let mut st = Store::new(StoreConfig::default());
         let bz = ContractId::new(Market::Brent, ContractMonth::new(2027, 1).unwrap());
         for c in [bz, cl(3), cl(1), cl(2)] {
-            st.apply(&MarketEvent::Quote(Quote { contract: c, ts: t(0), bid: 1.0, ask: 1.01, bid_size: 1, ask_size: 1 }), t(0));
+            st.apply(
+                &MarketEvent::Quote(Quote { contract: c, ts: t(0), bid: 1.0, ask: 1.01, bid_size: 1, ask_size: 1 }),
+                t(0),
+            );
         }
         let ids: Vec<SeriesId> = st.board().map(|(id, _)| id).collect();
-        assert_eq!(ids, vec![SeriesId::Contract(cl(1)), SeriesId::Contract(cl(2)), SeriesId::Contract(cl(3)), SeriesId::Contract(bz)]);
+        assert_eq!(
+            ids,
+            vec![
+                SeriesId::Contract(cl(1)),
+                SeriesId::Contract(cl(2)),
+                SeriesId::Contract(cl(3)),
+                SeriesId::Contract(bz)
+            ]
+        );
     }
 
     #[test]
@@ -601,8 +621,22 @@ mod tests {
         let mut st = Store::new(StoreConfig::default());
         let s = SeriesId::Continuous { market: Market::Wti, nth: 1 };
         let d = |y, m, dd| Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, dd).unwrap());
-        st.apply(&MarketEvent::Bar { series: s, timeframe: Timeframe::D1, bar: Bar { start: d(2020, 4, 17), open: 18.0, high: 19.0, low: 17.0, close: 18.27, volume: 1 } }, t(0));
-        st.apply(&MarketEvent::Bar { series: s, timeframe: Timeframe::D1, bar: Bar { start: d(2020, 4, 20), open: 18.0, high: 18.0, low: -40.32, close: -37.63, volume: 1 } }, t(0));
+        st.apply(
+            &MarketEvent::Bar {
+                series: s,
+                timeframe: Timeframe::D1,
+                bar: Bar { start: d(2020, 4, 17), open: 18.0, high: 19.0, low: 17.0, close: 18.27, volume: 1 },
+            },
+            t(0),
+        );
+        st.apply(
+            &MarketEvent::Bar {
+                series: s,
+                timeframe: Timeframe::D1,
+                bar: Bar { start: d(2020, 4, 20), open: 18.0, high: 18.0, low: -40.32, close: -37.63, volume: 1 },
+            },
+            t(0),
+        );
         let q = st.quote(s).unwrap();
         assert_eq!(q.last, Some(-37.63));
         assert!((q.change().unwrap() - (-55.9)).abs() < 1e-9);

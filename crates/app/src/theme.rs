@@ -46,7 +46,13 @@ pub fn apply(ctx: &egui::Context) {
     v.window_stroke = Stroke::new(1.0, BORDER);
     v.warn_fg_color = WARNING;
     v.error_fg_color = LOSS;
-    for w in [&mut v.widgets.noninteractive, &mut v.widgets.inactive, &mut v.widgets.hovered, &mut v.widgets.active, &mut v.widgets.open] {
+    for w in [
+        &mut v.widgets.noninteractive,
+        &mut v.widgets.inactive,
+        &mut v.widgets.hovered,
+        &mut v.widgets.active,
+        &mut v.widgets.open,
+    ] {
         w.bg_stroke = Stroke::new(1.0, BORDER);
     }
     v.widgets.noninteractive.bg_fill = SURFACE;

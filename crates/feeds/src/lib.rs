@@ -5,9 +5,9 @@ mod feed;
 pub mod replay;
 mod runner;
 pub mod sim;
-// mod sim_feed;
+mod sim_feed;
 
 pub use feed::{FeedError, FeedPoll, HistoryRequest, MarketFeed};
 pub use replay::{BarFile, ReplayFeed, load_bar_file};
-// pub use sim_feed::SimFeed;
 pub use runner::{FeedBatch, FeedCommand, FeedHandle, Pacer, Speed, disconnected_event, spawn_feed};
+pub use sim_feed::SimFeed;

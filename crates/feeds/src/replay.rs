@@ -16,9 +16,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::America::New_York;
-use crude_model::{
-    Bar, FeedKind, FeedStatus, Market, MarketEvent, SeriesId, Timeframe, Timestamp,
-};
+use crude_model::{Bar, FeedKind, FeedStatus, Market, MarketEvent, SeriesId, Timeframe, Timestamp};
 
 use crate::feed::{FeedError, FeedPoll, HistoryRequest, MarketFeed};
 
@@ -50,10 +48,8 @@ struct Columns {
 }
 
 fn find_columns(path: &Path, header: &[String]) -> Result<Columns, FeedError> {
-    let norm: Vec<String> = header
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
+    let norm: Vec<String> =
+        header.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
     let pos = |names: &[&str]| norm.iter().position(|h| names.contains(&h.as_str()));
     let time = pos(&["date", "datetime", "timestamp", "time"]).ok_or_else(|| FeedError::Format {
         path: path.to_path_buf(),
@@ -183,7 +179,10 @@ pub fn load_csv(path: &Path) -> Result<BarFile, FeedError> {
             path: path.to_path_buf(),
             line,
             column: cols.time_name.clone(),
-            reason: format!("'{}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DD HH:MM:SS, RFC 3339)", cell(cols.time)),
+            reason: format!(
+                "'{}' is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DD HH:MM:SS, RFC 3339)",
+                cell(cols.time)
+            ),
         })?;
         let close = parse_num(path, line, "close", cell(cols.close))?;
         let get = |c: Option<usize>, name: &str| -> Result<f64, FeedError> {
@@ -225,7 +224,10 @@ pub fn load_csv(path: &Path) -> Result<BarFile, FeedError> {
                 path: path.to_path_buf(),
                 line,
                 column: cols.time_name.clone(),
-                reason: format!("'{}' is not after the previous row: rows must be sorted by time with no duplicates", cell(cols.time)),
+                reason: format!(
+                    "'{}' is not after the previous row: rows must be sorted by time with no duplicates",
+                    cell(cols.time)
+                ),
             });
         }
         rows.push((t, is_date, open, high, low, close, volume));
@@ -265,16 +267,17 @@ pub fn load_parquet(path: &Path) -> Result<BarFile, FeedError> {
         Ok(ca.iter().collect())
     };
     let close = f64_col(cols.close, "close")?;
-    let opt = |c: Option<usize>, name: &str| -> Result<Option<Vec<Option<f64>>>, FeedError> { c.map(|i| f64_col(i, name)).transpose() };
-    let (open, high, low, volume) = (opt(cols.open, "open")?, opt(cols.high, "high")?, opt(cols.low, "low")?, opt(cols.volume, "volume")?);
+    let opt = |c: Option<usize>, name: &str| -> Result<Option<Vec<Option<f64>>>, FeedError> {
+        c.map(|i| f64_col(i, name)).transpose()
+    };
+    let (open, high, low, volume) =
+        (opt(cols.open, "open")?, opt(cols.high, "high")?, opt(cols.low, "low")?, opt(cols.volume, "volume")?);
     let time_series = columns[cols.time].as_materialized_series();
     let times: Vec<Option<(Timestamp, bool)>> = match time_series.dtype() {
         DataType::Date => {
             let c = time_series.cast(&DataType::Int32).map_err(|e| fmt_err(e.to_string()))?;
             let ca = c.i32().map_err(|e| fmt_err(e.to_string()))?;
-            ca.iter()
-                .map(|d| d.map(|d| (Timestamp::from_secs(i64::from(d) * 86_400), true)))
-                .collect()
+            ca.iter().map(|d| d.map(|d| (Timestamp::from_secs(i64::from(d) * 86_400), true))).collect()
         }
         DataType::Datetime(unit, _) => {
             let per = match unit {
@@ -290,7 +293,12 @@ pub fn load_parquet(path: &Path) -> Result<BarFile, FeedError> {
             let ca = time_series.str().map_err(|e| fmt_err(e.to_string()))?;
             ca.iter().map(|s| s.and_then(parse_time)).collect()
         }
-        other => return Err(fmt_err(format!("time column '{}' has type {other}; expected Date, Datetime or string", cols.time_name))),
+        other => {
+            return Err(fmt_err(format!(
+                "time column '{}' has type {other}; expected Date, Datetime or string",
+                cols.time_name
+            )));
+        }
     };
     let mut rows: Vec<RawRow> = Vec::with_capacity(n);
     for i in 0..n {
@@ -314,13 +322,18 @@ pub fn load_parquet(path: &Path) -> Result<BarFile, FeedError> {
             return Err(bad("high", &format!("high {h} and low {l} do not contain open {o} and close {c}")));
         }
         let v = match &volume {
-            Some(v) => v[i].filter(|x| x.is_finite() && *x >= 0.0).ok_or_else(|| bad("volume", "missing or negative volume"))?,
+            Some(v) => v[i]
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| bad("volume", "missing or negative volume"))?,
             None => 0.0,
         };
         if let Some(prev) = rows.last()
             && t <= prev.0
         {
-            return Err(bad(&cols.time_name, "not after the previous row: rows must be sorted by time with no duplicates"));
+            return Err(bad(
+                &cols.time_name,
+                "not after the previous row: rows must be sorted by time with no duplicates",
+            ));
         }
         rows.push((t, is_date, o, h, l, c, v.round() as u64));
     }
@@ -392,7 +405,10 @@ impl MarketFeed for ReplayFeed {
 
     fn subscribe(&mut self, series: &[SeriesId]) -> Result<(), FeedError> {
         if let Some(s) = series.iter().find(|s| **s != self.series) {
-            return Err(FeedError::Unsupported { feed: "replay", what: format!("series {s}: this file holds only {}", self.series) });
+            return Err(FeedError::Unsupported {
+                feed: "replay",
+                what: format!("series {s}: this file holds only {}", self.series),
+            });
         }
         self.subscribed = true;
         Ok(())
@@ -409,7 +425,13 @@ impl MarketFeed for ReplayFeed {
         if req.series != self.series || req.timeframe != self.file.timeframe {
             return Err(FeedError::Unsupported {
                 feed: "replay",
-                what: format!("history of {} {}: the file holds {} {}", req.series, req.timeframe.label(), self.series, self.file.timeframe.label()),
+                what: format!(
+                    "history of {} {}: the file holds {} {}",
+                    req.series,
+                    req.timeframe.label(),
+                    self.series,
+                    self.file.timeframe.label()
+                ),
             });
         }
         // Only bars already replayed: the replay never shows the future.

@@ -79,6 +79,8 @@ pub struct FeedBatch {
     pub events: Vec<MarketEvent>,
     /// Wall time the batch was sent, for tick-to-store latency.
     pub sent_wall: Timestamp,
+    /// History sent when the feed starts (not counted in live latency statistics).
+    pub history: bool,
 }
 
 /// Commands the app sends to a feed task.
@@ -121,7 +123,7 @@ pub fn spawn_feed(
         first.push(status);
         first.extend(initial);
         for chunk in first.chunks(MAX_BATCH) {
-            if tx.send(FeedBatch { events: chunk.to_vec(), sent_wall: wall.now() }).await.is_err() {
+            if tx.send(FeedBatch { events: chunk.to_vec(), sent_wall: wall.now(), history: true }).await.is_err() {
                 return;
             }
         }
@@ -129,7 +131,14 @@ pub fn spawn_feed(
 
         let feed_start = feed.start_time().unwrap_or_else(|| wall.now());
         let mut speed = speed;
-        let mut pacer = Pacer::new(wall.now(), feed_start, match speed { Speed::Multiple(m) => m, Speed::Max => 1.0 });
+        let mut pacer = Pacer::new(
+            wall.now(),
+            feed_start,
+            match speed {
+                Speed::Multiple(m) => m,
+                Speed::Max => 1.0,
+            },
+        );
         let mut paused = false;
         let mut out: Vec<MarketEvent> = Vec::with_capacity(1024);
         loop {
@@ -140,7 +149,14 @@ pub fn spawn_feed(
                         if paused && !p {
                             // Resume where feed time stopped.
                             let t = feed.next_event_time().unwrap_or(feed_start);
-                            pacer = Pacer::new(wall.now(), t, match speed { Speed::Multiple(m) => m, Speed::Max => 1.0 });
+                            pacer = Pacer::new(
+                                wall.now(),
+                                t,
+                                match speed {
+                                    Speed::Multiple(m) => m,
+                                    Speed::Max => 1.0,
+                                },
+                            );
                         }
                         paused = p;
                     }
@@ -172,7 +188,7 @@ pub fn spawn_feed(
                 Speed::Multiple(_) => feed.poll(pacer.feed_time(wall.now()), &mut out),
             };
             if !out.is_empty() {
-                let batch = FeedBatch { events: std::mem::take(&mut out), sent_wall: wall.now() };
+                let batch = FeedBatch { events: std::mem::take(&mut out), sent_wall: wall.now(), history: false };
                 if tx.send(batch).await.is_err() {
                     return; // the app has gone
                 }
@@ -180,7 +196,7 @@ pub fn spawn_feed(
             }
             if poll == FeedPoll::Ended {
                 let ev = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: wall.now() };
-                let _ = tx.send(FeedBatch { events: vec![ev], sent_wall: wall.now() }).await;
+                let _ = tx.send(FeedBatch { events: vec![ev], sent_wall: wall.now(), history: false }).await;
                 notify();
                 // Stay alive for commands so the app can still shut down cleanly.
                 while let Some(cmd) = cmd_rx.recv().await {

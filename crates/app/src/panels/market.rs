@@ -30,7 +30,13 @@ pub struct MarketState {
 
 impl Default for MarketState {
     fn default() -> Self {
-        Self { chart_series: None, timeframe: Timeframe::M1, view: ChartView::default(), curve_market: Market::Wti, all_months: false }
+        Self {
+            chart_series: None,
+            timeframe: Timeframe::M1,
+            view: ChartView::default(),
+            curve_market: Market::Wti,
+            all_months: false,
+        }
     }
 }
 
@@ -78,7 +84,8 @@ fn quote_board(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, wall_n
         ui.label(RichText::new(if streaming { "Waiting for quotes…" } else { "Data unavailable" }).color(theme::MUTED));
         return;
     }
-    let has_contracts: [bool; 4] = Market::ALL.map(|m| store.board().any(|(id, _)| matches!(id, SeriesId::Contract(c) if c.market == m)));
+    let has_contracts: [bool; 4] =
+        Market::ALL.map(|m| store.board().any(|(id, _)| matches!(id, SeriesId::Contract(c) if c.market == m)));
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         egui::Grid::new("quote_board_grid").striped(true).spacing(vec2(10.0, 3.0)).show(ui, |ui| {
             for h in ["Contract", "Last", "Chg", "%Chg", "Bid", "Ask", "BSz", "ASz", "Volume", "High", "Low", "Age"] {
@@ -103,14 +110,24 @@ fn quote_board(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, wall_n
     });
 }
 
-fn board_row(ui: &mut egui::Ui, id: SeriesId, q: &QuoteState, state: &mut MarketState, wall_now: Timestamp, streaming: bool) {
+fn board_row(
+    ui: &mut egui::Ui,
+    id: SeriesId,
+    q: &QuoteState,
+    state: &mut MarketState,
+    wall_now: Timestamp,
+    streaming: bool,
+) {
     let m = id.market();
     let age = if q.updated_wall.0 == i64::MIN { f64::INFINITY } else { wall_now.secs_since(q.updated_wall) };
     let stale = !streaming || age > STALE_SECS;
     let text_color = if stale { theme::MUTED } else { theme::TEXT };
     let name = id.to_string();
     let selected = state.chart_series == Some(id);
-    let r = ui.selectable_label(selected, RichText::new(&name).monospace().color(if selected { theme::ACCENT } else { text_color }));
+    let r = ui.selectable_label(
+        selected,
+        RichText::new(&name).monospace().color(if selected { theme::ACCENT } else { text_color }),
+    );
     if r.clicked() {
         state.chart_series = Some(id);
     }
@@ -125,7 +142,8 @@ fn board_row(ui: &mut egui::Ui, id: SeriesId, q: &QuoteState, state: &mut Market
     } else {
         theme::TEXT
     };
-    let mut last_text = RichText::new(format::price(m, q.last.or_else(|| q.mark()))).monospace().color(last_color).strong();
+    let mut last_text =
+        RichText::new(format::price(m, q.last.or_else(|| q.mark()))).monospace().color(last_color).strong();
     if flash && !stale {
         last_text = last_text.background_color(theme::faded(last_color, 0.25));
     }
@@ -151,7 +169,12 @@ fn board_row(ui: &mut egui::Ui, id: SeriesId, q: &QuoteState, state: &mut Market
     ui.label(RichText::new(age_text).monospace().color(if stale { theme::WARNING } else { theme::MUTED }));
 }
 
-fn sparkline(ui: &mut egui::Ui, points: &std::collections::VecDeque<(Timestamp, f64)>, size: egui::Vec2, color: Color32) {
+fn sparkline(
+    ui: &mut egui::Ui,
+    points: &std::collections::VecDeque<(Timestamp, f64)>,
+    size: egui::Vec2,
+    color: Color32,
+) {
     let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
     let painter = ui.painter_at(rect);
     painter.rect_stroke(rect, 2.0, Stroke::new(1.0, theme::BORDER), egui::StrokeKind::Inside);
@@ -183,41 +206,59 @@ fn tiles(ui: &mut egui::Ui, store: &Store) {
             ("WTI–BRENT", "WTI-Brent spread", store.wti_brent(), "$/bbl"),
             ("3-2-1 CRACK", "3-2-1 crack", store.crack_321(), "$/bbl"),
         ] {
-            egui::Frame::new().fill(theme::SURFACE).stroke(Stroke::new(1.0, theme::BORDER)).inner_margin(6.0).corner_radius(4.0).show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.vertical(|ui| {
-                        header(ui, title);
-                        let v = series.back().map(|(_, v)| *v);
-                        let txt = v.map_or("—".to_string(), |v| format!("{v:+.2}"));
-                        let r = ui.label(RichText::new(&txt).monospace().size(18.0).color(theme::TEXT));
-                        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("{label} {txt}")));
-                        let first = series.front().map(|(_, v)| *v);
-                        let d = v.zip(first).map(|(a, b)| a - b);
-                        ui.label(RichText::new(format!("{} {unit}", d.map_or("—".into(), |d| format!("{d:+.2}")))).monospace().small().color(theme::signed(d)));
+            egui::Frame::new()
+                .fill(theme::SURFACE)
+                .stroke(Stroke::new(1.0, theme::BORDER))
+                .inner_margin(6.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        ui.vertical(|ui| {
+                            header(ui, title);
+                            let v = series.back().map(|(_, v)| *v);
+                            let txt = v.map_or("—".to_string(), |v| format!("{v:+.2}"));
+                            let r = ui.label(RichText::new(&txt).monospace().size(18.0).color(theme::TEXT));
+                            r.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Label, true, format!("{label} {txt}"))
+                            });
+                            let first = series.front().map(|(_, v)| *v);
+                            let d = v.zip(first).map(|(a, b)| a - b);
+                            ui.label(
+                                RichText::new(format!("{} {unit}", d.map_or("—".into(), |d| format!("{d:+.2}"))))
+                                    .monospace()
+                                    .small()
+                                    .color(theme::signed(d)),
+                            );
+                        });
+                        sparkline(ui, series, vec2(180.0, 44.0), theme::ACCENT);
                     });
-                    sparkline(ui, series, vec2(180.0, 44.0), theme::ACCENT);
                 });
-            });
         }
     });
 }
 
 fn chart_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, cache: &mut MarketCache) {
-    let default_series = store
-        .front(Market::Wti)
-        .map(SeriesId::Contract)
-        .or_else(|| store.charted_series().first().copied());
-    let series = state.chart_series.filter(|s| store.bars(*s, state.timeframe).is_some() || store.quote(*s).is_some()).or(default_series);
+    let default_series =
+        store.front(Market::Wti).map(SeriesId::Contract).or_else(|| store.charted_series().first().copied());
+    let series = state
+        .chart_series
+        .filter(|s| store.bars(*s, state.timeframe).is_some() || store.quote(*s).is_some())
+        .or(default_series);
     ui.horizontal(|ui| {
         header(ui, "CHART");
         let label = series.map_or("—".to_string(), |s| s.to_string());
-        egui::ComboBox::from_id_salt("chart_series").selected_text(RichText::new(&label).monospace()).show_ui(ui, |ui| {
-            for s in store.charted_series() {
-                if ui.selectable_label(Some(s) == series, RichText::new(s.to_string()).monospace()).clicked() {
-                    state.chart_series = Some(s);
+        let combo = egui::ComboBox::from_id_salt("chart_series")
+            .selected_text(RichText::new(&label).monospace())
+            .show_ui(ui, |ui| {
+                for s in store.charted_series() {
+                    if ui.selectable_label(Some(s) == series, RichText::new(s.to_string()).monospace()).clicked() {
+                        state.chart_series = Some(s);
+                    }
                 }
-            }
-        });
+            });
+        combo
+            .response
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("Chart series {label}")));
         ui.separator();
         for tf in Timeframe::ALL {
             let r = ui.selectable_label(state.timeframe == tf, RichText::new(tf.label()).monospace());
@@ -232,7 +273,10 @@ fn chart_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, cache: 
         ui.toggle_value(&mut state.view.show_bollinger, "BB 20,2");
         ui.toggle_value(&mut state.view.show_volume, "Vol");
         ui.separator();
-        let live = ui.selectable_label(state.view.follow_live, RichText::new("● Live").color(if state.view.follow_live { theme::PROFIT } else { theme::MUTED }));
+        let live = ui.selectable_label(
+            state.view.follow_live,
+            RichText::new("• Live").color(if state.view.follow_live { theme::PROFIT } else { theme::MUTED }),
+        );
         if live.clicked() {
             state.view.follow_live = true;
         }
@@ -242,7 +286,9 @@ fn chart_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, cache: 
         return;
     };
     let Some(bars) = store.bars(series, state.timeframe) else {
-        ui.centered_and_justified(|ui| ui.label(RichText::new(format!("No {} bars for {series} yet", state.timeframe.label())).color(theme::MUTED)));
+        ui.centered_and_justified(|ui| {
+            ui.label(RichText::new(format!("No {} bars for {series} yet", state.timeframe.label())).color(theme::MUTED))
+        });
         return;
     };
     if cache.overlay_key != Some((series, state.timeframe)) {
@@ -251,7 +297,14 @@ fn chart_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, cache: 
     }
     let m = series.market();
     let readout_rect = ui.allocate_exact_size(vec2(ui.available_width(), 16.0), Sense::hover()).0;
-    let hover = chart::show(ui, &format!("chart_{series}_{}", state.timeframe.label()), m, bars, &mut state.view, &mut cache.overlays);
+    let hover = chart::show(
+        ui,
+        &format!("chart_{series}_{}", state.timeframe.label()),
+        m,
+        bars,
+        &mut state.view,
+        &mut cache.overlays,
+    );
     let text = match (hover, bars.last()) {
         (Some(h), _) => chart::readout(m, state.timeframe, &h.bar, Some(h.price)),
         (None, Some(b)) => chart::readout(m, state.timeframe, b, None),
@@ -281,7 +334,14 @@ fn curve_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState) {
         header(ui, "FUTURES CURVE");
         for mk in Market::ALL {
             let r = ui.selectable_label(state.curve_market == mk, RichText::new(mk.code()).monospace());
-            r.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, state.curve_market == mk, format!("Curve {}", mk.code())));
+            r.widget_info(|| {
+                egui::WidgetInfo::selected(
+                    egui::Role::Button,
+                    true,
+                    state.curve_market == mk,
+                    format!("Curve {}", mk.code()),
+                )
+            });
             if r.clicked() {
                 state.curve_market = mk;
             }
@@ -307,7 +367,9 @@ fn curve_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState) {
         ui.label(RichText::new("No curve yet").color(theme::MUTED));
         return;
     };
-    let to_points = |c: &crude_model::CurveSnapshot| -> Vec<[f64; 2]> { c.points.iter().enumerate().map(|(i, p)| [(i + 1) as f64, p.price]).collect() };
+    let to_points = |c: &crude_model::CurveSnapshot| -> Vec<[f64; 2]> {
+        c.points.iter().enumerate().map(|(i, p)| [(i + 1) as f64, p.price]).collect()
+    };
     let labels: Vec<String> = latest.points.iter().map(|p| p.contract.to_string()).collect();
     let decimals = format::decimals(m);
     Plot::new(format!("curve_{}", m.code()))
@@ -328,10 +390,18 @@ fn curve_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState) {
         })
         .show(ui, |pui| {
             if let Some(w) = hist.sessions_ago(5) {
-                pui.line(Line::new("1 week ago", PlotPoints::new(to_points(w))).color(theme::faded(theme::MUTED, 0.35)).width(1.0));
+                pui.line(
+                    Line::new("1 week ago", PlotPoints::new(to_points(w)))
+                        .color(theme::faded(theme::MUTED, 0.35))
+                        .width(1.0),
+                );
             }
             if let Some(d) = hist.sessions_ago(1) {
-                pui.line(Line::new("1 day ago", PlotPoints::new(to_points(d))).color(theme::faded(theme::MUTED, 0.7)).width(1.2));
+                pui.line(
+                    Line::new("1 day ago", PlotPoints::new(to_points(d)))
+                        .color(theme::faded(theme::MUTED, 0.7))
+                        .width(1.2),
+                );
             }
             let now = to_points(latest);
             pui.line(Line::new("Now", PlotPoints::new(now.clone())).color(theme::ACCENT).width(2.0));

@@ -1,0 +1,151 @@
+//! The `crude` binary's headless CLI, run as a user would run it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn crude() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_crude"));
+    c.env("CRUDE_LOG_FILE", "0").env_remove("RUST_LOG");
+    c
+}
+
+fn read_csv(path: &Path) -> (String, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    (header, lines.map(|l| l.split(',').map(str::to_string).collect()).collect())
+}
+
+fn log_returns(closes: &[f64]) -> Vec<f64> {
+    closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect()
+}
+
+fn std_dev(x: &[f64]) -> f64 {
+    let m = x.iter().sum::<f64>() / x.len() as f64;
+    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+}
+
+fn corr(a: &[f64], b: &[f64]) -> f64 {
+    let (ma, mb) = (a.iter().sum::<f64>() / a.len() as f64, b.iter().sum::<f64>() / b.len() as f64);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn simulate_writes_parsable_daily_files_with_realistic_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crude().args(["simulate", "--days", "500", "--seed", "7", "--out"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut closes = std::collections::HashMap::new();
+    for code in ["CL", "BZ", "RB", "HO"] {
+        let (header, rows) = read_csv(&dir.path().join(format!("{code}.csv")));
+        assert_eq!(header, "date,open,high,low,close,volume");
+        assert_eq!(rows.len(), 500, "{code}");
+        let mut prev_date = String::new();
+        let mut c = Vec::new();
+        for r in &rows {
+            assert_eq!(r.len(), 6);
+            assert!(r[0] > prev_date, "dates sorted");
+            prev_date = r[0].clone();
+            chrono::NaiveDate::parse_from_str(&r[0], "%Y-%m-%d").unwrap();
+            let v: Vec<f64> = r[1..5].iter().map(|x| x.parse().unwrap()).collect();
+            assert!(v[1] >= v[0].max(v[3]) && v[2] <= v[0].min(v[3]), "OHLC consistent: {r:?}");
+            r[5].parse::<u64>().unwrap();
+            c.push(v[3]);
+        }
+        closes.insert(code, c);
+    }
+    let wti = log_returns(&closes["CL"]);
+    let brent = log_returns(&closes["BZ"]);
+    let vol = std_dev(&wti) * 252f64.sqrt();
+    assert!((vol - 0.35).abs() <= 0.35 * 0.2, "WTI vol {vol}");
+    assert!(corr(&wti, &brent) > 0.9, "WTI-Brent correlation {}", corr(&wti, &brent));
+    // Cracks positive in $/bbl.
+    for (i, cl) in closes["CL"].iter().enumerate() {
+        assert!(closes["RB"][i] * 42.0 - cl > 0.0 && closes["HO"][i] * 42.0 - cl > 0.0);
+    }
+    let (header, rows) = read_csv(&dir.path().join("curve.csv"));
+    assert!(header.starts_with("date,market,"), "{header}");
+    assert_eq!(rows.len(), 500 * 4);
+}
+
+#[test]
+fn simulate_is_deterministic_per_seed() {
+    let run = |seed: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = crude().args(["simulate", "--days", "20", "--seed", seed, "--out"]).arg(dir.path()).output().unwrap();
+        assert!(out.status.success());
+        std::fs::read_to_string(dir.path().join("CL.csv")).unwrap()
+    };
+    assert_eq!(run("3"), run("3"));
+    assert_ne!(run("3"), run("4"));
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let out = crude().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--feed",
+        "--file",
+        "--speed",
+        "--seed",
+        "--market",
+        "--history-days",
+        "--sim-config",
+        "--stress-rate",
+        "--max-bars",
+        "simulate",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+    let out = crude().args(["simulate", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--days", "--seed", "--out", "--start"] {
+        assert!(text.contains(flag), "simulate --help lacks {flag}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_naming_it() {
+    let out = crude().args(["--speed", "fast", "simulate", "--out", "/tmp/x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fast"));
+
+    let out = crude().args(["--feed", "replay"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--file"));
+
+    let out = crude()
+        .env("CRUDE_SEEED", "1")
+        .args(["simulate", "--days", "1", "--out", "/tmp/crude-never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CRUDE_SEEED"));
+
+    let out = crude()
+        .env("CRUDE_SEED", "abc")
+        .args(["simulate", "--days", "1", "--out", "/tmp/crude-never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("abc"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "date,close\n2024-01-02,70\n2024-01-03,oops\n").unwrap();
+    let out = crude().args(["--feed", "replay", "--file"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("close"), "{err}");
+
+    let cfg = dir.path().join("sim.yaml");
+    std::fs::write(&cfg, "wti_vol_anual: 0.3\n").unwrap();
+    let out =
+        crude().args(["simulate", "--days", "5", "--config"]).arg(&cfg).arg("--out").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wti_vol_anual"));
+}
