@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crude_app::{CrudeApp, STATE_KEY, StoreConfig, UiState};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file, spawn_feed};
-use crude_model::{Clock, LiveClock, Market, Timestamp};
+use crude_model::{Clock, LiveClock, Market};
 
 use crate::settings;
 
@@ -97,6 +97,24 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Compute TA-Lib-exact indicators over a CSV of bars (`date,close` or
+    /// `date,open,high,low,close[,volume]`). Default columns: date,sma_20,ema_20,rsi_14,
+    /// macd_12_26_9,macd_signal_12_26_9,macd_hist_12_26_9,bb_upper_20_2,bb_middle_20_2,
+    /// bb_lower_20_2, plus atr_14,adx_14 when high and low are present. An empty cell
+    /// where TA-Lib gives no value.
+    Indicators {
+        /// Input CSV file.
+        #[arg(long)]
+        input: PathBuf,
+        /// Output CSV file (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Comma-separated indicators by name instead of the default set, e.g.
+        /// `sma_50,ema_9,rsi_7,macd_12_26_9,bb_20_2.5,atr_14,adx_14,stoch_5_3_3,willr_14,
+        /// roc_10,cci_20,obv,mfi_14,donchian_20,keltner_20_2,vwap,supertrend_10_3,zscore_20`.
+        #[arg(long)]
+        indicators: Option<String>,
+    },
 }
 
 fn parse_market(s: &str) -> Result<Market, String> {
@@ -136,6 +154,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Simulate { days, seed, ref out, start, ref config }) => {
             run_simulate(days as usize, seed, out, start, config.as_deref())
+        }
+        Some(Command::Indicators { ref input, ref output, ref indicators }) => {
+            crude_signals::run_indicators(input, output.as_deref(), indicators.as_deref())
+                .map_err(|e| Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() })
         }
         None => run_app(&cli),
     };
@@ -242,6 +264,7 @@ fn speed_label(s: Speed) -> String {
 
 fn run_app(cli: &Cli) -> Result<(), Failure> {
     let wall: Arc<dyn Clock> = Arc::new(LiveClock);
+    let started = wall.now();
     let (feed, speed, label) = build_feed(cli, wall.as_ref())?;
     tracing::info!(source = %label, "starting Crude");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -270,7 +293,8 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let feed = feed_slot.take().ok_or("the app was created twice")?;
             let handle = spawn_feed(runtime.handle(), feed, speed, wall.clone(), notify, 4096);
             let app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label)
-                .with_runtime(runtime);
+                .with_runtime(runtime)
+                .with_startup_timer(started);
             Ok(Box::new(app))
         }),
     )
@@ -279,6 +303,5 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             "the desktop window could not be opened: {e} (is a display available? set DISPLAY or run a subcommand)"
         ))
     })?;
-    let _ = Timestamp::default();
     Ok(())
 }
