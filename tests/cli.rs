@@ -149,3 +149,11 @@ fn bad_input_exits_2_with_a_message_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wti_vol_anual"));
 }
+
+#[test]
+fn shipped_simulator_config_matches_the_documented_defaults() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/simulator.yaml")).unwrap();
+    let cfg: crude_feeds::sim::SimConfig = serde_yaml::from_str(&text).unwrap();
+    cfg.validate().unwrap();
+    assert_eq!(cfg, crude_feeds::sim::SimConfig::default());
+}

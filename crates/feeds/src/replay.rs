@@ -131,8 +131,7 @@ fn build_file(path: &Path, rows: Vec<RawRow>) -> Result<BarFile, FeedError> {
         Timeframe::ALL
             .iter()
             .copied()
-            .filter(|tf| tf.intraday_nanos().is_some_and(|n| n <= median))
-            .next_back()
+            .rfind(|tf| tf.intraday_nanos().is_some_and(|n| n <= median))
             .unwrap_or(Timeframe::M1)
     };
     let step = timeframe.intraday_nanos().unwrap_or(0);
