@@ -70,6 +70,10 @@ fn quote_board_shows_simulated_wti_price() {
         .quote(SeriesId::Contract(Market::Wti.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap())))
         .unwrap();
     assert_eq!(format!("{:.2}", q.last.unwrap()), format!("{price:.2}"));
+    // History fills the chart: a session of one-minute bars for the front month.
+    let front = SeriesId::Contract(Market::Wti.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap()));
+    let m1 = h.state().store().bars(front, Timeframe::M1).map_or(0, |b| b.len());
+    assert!(m1 > 1000, "only {m1} one-minute bars for {front}");
     // Every market has a row.
     for code in ["BZ", "RB", "HO"] {
         assert!(

@@ -39,6 +39,7 @@ impl PanelId {
 
 /// UI state that persists across restarts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct UiState {
     pub panel: PanelId,
     pub market: MarketState,
@@ -55,6 +56,8 @@ pub struct CrudeApp {
     themed: bool,
     /// Description of the data source for the status bar ("seed 42, 1×", a file name…).
     source_label: String,
+    /// Wall time the process started, until the first frame with live quotes is logged.
+    started_wall: Option<Timestamp>,
     /// Kept alive for as long as the app runs: the feed tasks live on it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
@@ -78,8 +81,15 @@ impl CrudeApp {
             market_cache: MarketCache::default(),
             themed: false,
             source_label,
+            started_wall: None,
             _runtime: None,
         }
+    }
+
+    /// Log the time from `started` (process start) to the first frame showing quotes.
+    pub fn with_startup_timer(mut self, started: Timestamp) -> Self {
+        self.started_wall = Some(started);
+        self
     }
 
     /// Keep `rt` alive for the app's lifetime.
@@ -157,6 +167,13 @@ impl CrudeApp {
         egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::BG)).show(ui, |ui| match self.state.panel {
             PanelId::Market => market::show(ui, &self.store, &mut self.state.market, &mut self.market_cache, wall_now),
         });
+        if let Some(t0) = self.started_wall
+            && self.store.board().any(|(_, q)| q.bid.is_some() || q.last.is_some())
+        {
+            let ms = wall_now.secs_since(t0) * 1e3;
+            tracing::info!(startup_ms = format!("{ms:.0}"), "first frame with live quotes");
+            self.started_wall = None;
+        }
         if self.events.is_some() {
             // Ages, flashes and rates move with wall time.
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));

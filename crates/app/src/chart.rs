@@ -66,8 +66,11 @@ pub fn decimate(bars: &VecDeque<Bar>, evicted: u64, x_min: f64, x_max: f64, max_
 
 /// Chart view state kept between frames.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ChartView {
     pub follow_live: bool,
+    /// Bars across the plot (kept when returning to the live edge after a zoom).
+    pub span_bars: f64,
     pub show_sma: bool,
     pub show_ema: bool,
     pub show_bollinger: bool,
@@ -76,7 +79,14 @@ pub struct ChartView {
 
 impl Default for ChartView {
     fn default() -> Self {
-        Self { follow_live: true, show_sma: true, show_ema: false, show_bollinger: true, show_volume: true }
+        Self {
+            follow_live: true,
+            span_bars: LIVE_WINDOW_BARS,
+            show_sma: true,
+            show_ema: false,
+            show_bollinger: true,
+            show_volume: true,
+        }
     }
 }
 
@@ -135,11 +145,16 @@ pub fn show(
         // x range: follow the live edge, or keep what the user panned/zoomed to.
         let b = pui.plot_bounds();
         let (mut x0, mut x1) = (b.min()[0], b.max()[0]);
-        let fresh = !(x1 > x0) || x1 - x0 < 2.0 || x0 > last_x + 10.0 || x1 < first_x;
-        if view.follow_live || fresh {
-            let span = if fresh || !view.follow_live { LIVE_WINDOW_BARS } else { (x1 - x0).max(10.0) };
+        let off_data = !(x1 > x0) || x0 > last_x + 10.0 || x1 < first_x;
+        if !view.follow_live && !off_data {
+            view.span_bars = (x1 - x0).clamp(5.0, 1e7);
+        }
+        if view.follow_live || off_data {
+            if !(view.span_bars.is_finite() && view.span_bars >= 5.0) {
+                view.span_bars = LIVE_WINDOW_BARS;
+            }
             x1 = last_x + 3.0;
-            x0 = x1 - span;
+            x0 = x1 - view.span_bars;
         }
         let max_cols = ((width_px / MIN_CANDLE_PX) as usize).max(1);
         columns = decimate(bars, evicted, x0, x1, max_cols);

@@ -102,6 +102,16 @@ impl QuoteState {
             .or(self.prev_settle)
     }
 
+    /// Session volume, high and low as of feed time `now`: after the session the figures
+    /// belong to has closed, the new session has no volume and no range yet.
+    pub fn session_stats(&self, now: Timestamp) -> (u64, Option<f64>, Option<f64>) {
+        if self.session_end.0 != i64::MIN && now >= self.session_end {
+            (0, None, None)
+        } else {
+            (self.volume, self.high, self.low)
+        }
+    }
+
     fn roll_session(&mut self, ts: Timestamp) {
         if ts >= self.session_end {
             self.volume = 0;
@@ -641,6 +651,16 @@ mod tests {
         assert_eq!(q.last, Some(-37.63));
         assert!((q.change().unwrap() - (-55.9)).abs() < 1e-9);
         assert_eq!(st.bars(s, Timeframe::D1).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn session_figures_reset_when_the_session_closes() {
+        let mut st = Store::new(StoreConfig::default());
+        st.apply(&MarketEvent::Trade(Trade { contract: cl(1), ts: t(0), price: 70.0, size: 4 }), t(0));
+        let q = *st.quote(SeriesId::Contract(cl(1))).unwrap();
+        assert_eq!(q.session_stats(t(60)), (4, Some(70.0), Some(70.0)));
+        // 2026-11-18 10:00 ET + 8 h is past the 17:00 ET close.
+        assert_eq!(q.session_stats(t(8 * 3600)), (0, None, None));
     }
 
     #[test]

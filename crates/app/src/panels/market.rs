@@ -19,6 +19,7 @@ pub const FLASH_SECS: f64 = 0.6;
 
 /// Market panel state that persists across restarts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MarketState {
     /// The charted series; `None` picks the WTI front month.
     pub chart_series: Option<SeriesId>,
@@ -84,6 +85,12 @@ fn quote_board(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, wall_n
         ui.label(RichText::new(if streaming { "Waiting for quotes…" } else { "Data unavailable" }).color(theme::MUTED));
         return;
     }
+    // Contracts past their last trading day leave the board (their history stays charted).
+    let today = store.feed_time().map(crude_model::trading_date);
+    let expired = |id: &SeriesId| match (id, today) {
+        (SeriesId::Contract(c), Some(d)) => c.last_trade_date() < d,
+        _ => false,
+    };
     let has_contracts: [bool; 4] =
         Market::ALL.map(|m| store.board().any(|(id, _)| matches!(id, SeriesId::Contract(c) if c.market == m)));
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -97,13 +104,14 @@ fn quote_board(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, wall_n
                 let m = id.market();
                 match id {
                     SeriesId::Continuous { .. } if has_contracts[m.index()] => continue,
+                    _ if expired(&id) => continue,
                     _ => {}
                 }
                 shown_per_market[m.index()] += 1;
                 if !state.all_months && shown_per_market[m.index()] > 3 {
                     continue;
                 }
-                board_row(ui, id, q, state, wall_now, streaming);
+                board_row(ui, id, q, state, wall_now, store.feed_time(), streaming);
                 ui.end_row();
             }
         });
@@ -116,8 +124,10 @@ fn board_row(
     q: &QuoteState,
     state: &mut MarketState,
     wall_now: Timestamp,
+    feed_now: Option<Timestamp>,
     streaming: bool,
 ) {
+    let (volume, high, low) = q.session_stats(feed_now.unwrap_or(q.updated));
     let m = id.market();
     let age = if q.updated_wall.0 == i64::MIN { f64::INFINITY } else { wall_now.secs_since(q.updated_wall) };
     let stale = !streaming || age > STALE_SECS;
@@ -162,9 +172,9 @@ fn board_row(
     ask.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("{name} ask {ask_str}")));
     ui.label(RichText::new(q.bid_size.to_string()).monospace().color(theme::MUTED));
     ui.label(RichText::new(q.ask_size.to_string()).monospace().color(theme::MUTED));
-    ui.label(RichText::new(format::volume(q.volume)).monospace().color(text_color));
-    ui.label(RichText::new(format::price(m, q.high)).monospace().color(text_color));
-    ui.label(RichText::new(format::price(m, q.low)).monospace().color(text_color));
+    ui.label(RichText::new(format::volume(volume)).monospace().color(text_color));
+    ui.label(RichText::new(format::price(m, high)).monospace().color(text_color));
+    ui.label(RichText::new(format::price(m, low)).monospace().color(text_color));
     let age_text = if stale && streaming { format!("{} stale", format::age(age)) } else { format::age(age) };
     ui.label(RichText::new(age_text).monospace().color(if stale { theme::WARNING } else { theme::MUTED }));
 }
