@@ -1,6 +1,7 @@
 //! Crude's domain model: markets and contract months, instrument specifications and
 //! symbology (Bloomberg, IB, exchange codes), expiry and roll rules, the market events every
-//! feed produces, and the clock through which every component reads time.
+//! feed produces, the clock through which every component reads time, and the order, fill,
+//! position and pre-trade check types trading and risk share.
 //!
 //! This crate does no I/O beyond reading an instruments file the caller names; everything
 //! else is pure and deterministic.
@@ -10,6 +11,7 @@ mod event;
 mod expiry;
 mod instruments;
 mod market;
+mod order;
 mod session;
 mod symbology;
 mod time;
@@ -25,6 +27,12 @@ pub use event::{
 pub use expiry::{RollEntry, delivery_month_end, last_trade_date, roll_schedule};
 pub use instruments::{BUILTIN_LABEL, InstrumentSpec, Instruments, SPEC_FIELDS};
 pub use market::{ContractId, ContractMonth, MONTH_CODES, Market, ModelError, month_code, month_from_code};
+pub use order::{
+    BookView, Fill, Liquidity, Order, OrderEvent, OrderEventKind, OrderRequest, OrderStatus, OrderType,
+    OrderValidationError, Position, PostTradeMetrics, PreTradeCheck, PreTradeDecision, PreTradeResult, Side,
+    SpreadLink, TimeInForce, ValidationConfig, format_price, parse_price, parse_qty, tick_decimals,
+    validate_order_request,
+};
 pub use session::{
     CLOSE_HOUR_ET, OPEN_HOUR_ET, is_session_open, local_time_et, next_session_open, session_bounds,
     session_close_after, session_for, trading_date,

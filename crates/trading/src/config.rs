@@ -1,0 +1,304 @@
+//! Trading configuration: the paper broker (acknowledgement latency, slippage, commission and
+//! exchange fees), order validation (fat-finger band) and the limits-only pre-trade check.
+//!
+//! Every field has a default; a YAML file names only what it changes and an unknown field is
+//! an error, so a typo cannot silently fall back to a default:
+//!
+//! ```yaml
+//! broker:
+//!   ack_latency_ms: 20
+//!   slippage: { model: fixed_ticks, ticks: 1 }
+//!   commission_usd_per_contract: 2.0
+//!   exchange_fees_usd_per_contract: { CL: 1.50, BZ: 1.50, RB: 1.60, HO: 1.60 }
+//! validation:
+//!   max_order_qty: 1000
+//!   fat_finger_band_pct: 10
+//!   fat_finger_min_ticks: 50
+//! limits:
+//!   max_contracts_per_contract: 100
+//!   max_contracts_per_market: 250
+//!   max_gross_notional_usd: 50000000
+//!   max_net_notional_usd: 25000000
+//!   max_daily_loss_usd: 250000
+//!   warn_utilisation: 0.8
+//! ```
+
+use std::path::Path;
+
+use crude_model::{Market, ValidationConfig};
+use serde::{Deserialize, Serialize};
+
+/// A bad configuration value: names the file, the field and the fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: field `{field}`: {reason}")]
+pub struct ConfigError {
+    pub file: String,
+    pub field: String,
+    pub reason: String,
+}
+
+/// How market orders (and triggered stops) slip from the touch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SlippageModel {
+    /// Fill exactly at the touch.
+    None,
+    /// A fixed number of ticks against the order.
+    FixedTicks { ticks: u32 },
+    /// `ticks_per_contract × quantity` ticks (rounded up), at most `max_ticks`: bigger
+    /// orders pay more.
+    SizeScaled { ticks_per_contract: f64, max_ticks: u32 },
+}
+
+impl SlippageModel {
+    /// Ticks of slippage for an order of `qty` contracts.
+    pub fn ticks(&self, qty: i64) -> i64 {
+        match *self {
+            SlippageModel::None => 0,
+            SlippageModel::FixedTicks { ticks } => i64::from(ticks),
+            SlippageModel::SizeScaled { ticks_per_contract, max_ticks } => {
+                let t = (ticks_per_contract * qty as f64).ceil();
+                if t.is_finite() && t > 0.0 { (t as i64).min(i64::from(max_ticks)) } else { 0 }
+            }
+        }
+    }
+}
+
+/// Exchange and clearing fees per contract, by market (USD).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeTable {
+    #[serde(rename = "CL")]
+    pub cl: f64,
+    #[serde(rename = "BZ")]
+    pub bz: f64,
+    #[serde(rename = "RB")]
+    pub rb: f64,
+    #[serde(rename = "HO")]
+    pub ho: f64,
+}
+
+impl FeeTable {
+    /// The fee of `market`.
+    pub fn get(&self, market: Market) -> f64 {
+        match market {
+            Market::Wti => self.cl,
+            Market::Brent => self.bz,
+            Market::Rbob => self.rb,
+            Market::HeatingOil => self.ho,
+        }
+    }
+}
+
+impl Default for FeeTable {
+    /// Indicative NYMEX/ICE exchange plus clearing fees for non-members.
+    fn default() -> Self {
+        Self { cl: 1.50, bz: 1.50, rb: 1.60, ho: 1.60 }
+    }
+}
+
+/// The paper broker's behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Event-time delay between submitting an order and the broker acknowledging it (the
+    /// order can fill only from then on).
+    pub ack_latency_ms: u64,
+    pub slippage: SlippageModel,
+    /// Broker commission per contract, USD.
+    pub commission_usd_per_contract: f64,
+    pub exchange_fees_usd_per_contract: FeeTable,
+}
+
+impl Default for BrokerConfig {
+    /// 20 ms acknowledgement, 1 tick of slippage on market orders, $2.00 commission.
+    fn default() -> Self {
+        Self {
+            ack_latency_ms: 20,
+            slippage: SlippageModel::FixedTicks { ticks: 1 },
+            commission_usd_per_contract: 2.0,
+            exchange_fees_usd_per_contract: FeeTable::default(),
+        }
+    }
+}
+
+/// The limits-only pre-trade check's limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest absolute position in one contract month, contracts.
+    pub max_contracts_per_contract: i64,
+    /// Largest sum of absolute positions over the months of one market, contracts.
+    pub max_contracts_per_market: i64,
+    /// Largest Σ |position × price × multiplier|, USD.
+    pub max_gross_notional_usd: f64,
+    /// Largest |Σ position × price × multiplier|, USD.
+    pub max_net_notional_usd: f64,
+    /// Day loss (net of costs) at which the circuit breaker trips, USD (positive number).
+    pub max_daily_loss_usd: f64,
+    /// Utilisation from which the check warns (0..1).
+    pub warn_utilisation: f64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_contracts_per_contract: 100,
+            max_contracts_per_market: 250,
+            max_gross_notional_usd: 50_000_000.0,
+            max_net_notional_usd: 25_000_000.0,
+            max_daily_loss_usd: 250_000.0,
+            warn_utilisation: 0.8,
+        }
+    }
+}
+
+/// Everything the trading engine is configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TradingConfig {
+    pub broker: BrokerConfig,
+    pub validation: ValidationConfig,
+    pub limits: LimitsConfig,
+    /// Prefix of generated client order ids (`CRD-000042`).
+    pub client_order_prefix: String,
+}
+
+impl Default for TradingConfig {
+    fn default() -> Self {
+        Self {
+            broker: BrokerConfig::default(),
+            validation: ValidationConfig::default(),
+            limits: LimitsConfig::default(),
+            client_order_prefix: "CRD-".into(),
+        }
+    }
+}
+
+impl TradingConfig {
+    /// Checks every range; `file` names the source in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the field.
+    pub fn validate(&self, file: &str) -> Result<(), ConfigError> {
+        let err = |field: &str, reason: String| ConfigError { file: file.into(), field: field.into(), reason };
+        let b = &self.broker;
+        if b.ack_latency_ms > 60_000 {
+            return Err(err("broker.ack_latency_ms", format!("{} is too long; use 0..=60000", b.ack_latency_ms)));
+        }
+        if let SlippageModel::SizeScaled { ticks_per_contract, .. } = b.slippage
+            && !(ticks_per_contract.is_finite() && ticks_per_contract >= 0.0)
+        {
+            return Err(err("broker.slippage.ticks_per_contract", "must be a finite number >= 0".into()));
+        }
+        let money = |field: &str, v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(err(field, format!("{v} is invalid; use a finite amount >= 0")))
+            }
+        };
+        money("broker.commission_usd_per_contract", b.commission_usd_per_contract)?;
+        let f = &b.exchange_fees_usd_per_contract;
+        for (name, v) in [("CL", f.cl), ("BZ", f.bz), ("RB", f.rb), ("HO", f.ho)] {
+            money(&format!("broker.exchange_fees_usd_per_contract.{name}"), v)?;
+        }
+        self.validation.validate().map_err(|e| err(&format!("validation.{}", e.field), e.reason))?;
+        let l = &self.limits;
+        if l.max_contracts_per_contract < 1 {
+            return Err(err("limits.max_contracts_per_contract", "must be at least 1".into()));
+        }
+        if l.max_contracts_per_market < 1 {
+            return Err(err("limits.max_contracts_per_market", "must be at least 1".into()));
+        }
+        let positive = |field: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(err(field, format!("{v} is invalid; use a finite amount greater than 0")))
+            }
+        };
+        positive("limits.max_gross_notional_usd", l.max_gross_notional_usd)?;
+        positive("limits.max_net_notional_usd", l.max_net_notional_usd)?;
+        positive("limits.max_daily_loss_usd", l.max_daily_loss_usd)?;
+        if !(l.warn_utilisation.is_finite() && l.warn_utilisation > 0.0 && l.warn_utilisation <= 1.0) {
+            return Err(err(
+                "limits.warn_utilisation",
+                format!("{} is invalid; use a fraction in (0, 1]", l.warn_utilisation),
+            ));
+        }
+        if self.client_order_prefix.chars().count() > 16 || self.client_order_prefix.chars().any(char::is_control) {
+            return Err(err("client_order_prefix", "use at most 16 printable characters".into()));
+        }
+        Ok(())
+    }
+
+    /// Parses and validates YAML; `file` names the source in errors.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the field (with line and column from the YAML parser).
+    pub fn from_yaml_str(text: &str, file: &str) -> Result<Self, ConfigError> {
+        let cfg: TradingConfig = serde_yaml::from_str(text).map_err(|e| {
+            let at = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column())).unwrap_or_default();
+            ConfigError { file: file.into(), field: "(file)".into(), reason: format!("{e}{at}") }
+        })?;
+        cfg.validate(file)?;
+        Ok(cfg)
+    }
+
+    /// Reads and validates a YAML file.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file when unreadable, else as [`TradingConfig::from_yaml_str`].
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: label.clone(),
+            field: "(file)".into(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        Self::from_yaml_str(&text, &label)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_round_trip() {
+        let cfg = TradingConfig::default();
+        cfg.validate("default").unwrap();
+        let yaml = serde_yaml::to_string(&cfg).unwrap();
+        assert_eq!(TradingConfig::from_yaml_str(&yaml, "rt").unwrap(), cfg);
+    }
+
+    #[test]
+    fn partial_file_keeps_defaults() {
+        let cfg = TradingConfig::from_yaml_str(
+            "broker:\n  ack_latency_ms: 5\n  slippage: { model: size_scaled, ticks_per_contract: 0.5, max_ticks: 4 }\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(cfg.broker.ack_latency_ms, 5);
+        assert_eq!(cfg.broker.slippage.ticks(3), 2);
+        assert_eq!(cfg.broker.slippage.ticks(100), 4);
+        assert_eq!(cfg.limits, LimitsConfig::default());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = TradingConfig::from_yaml_str("limits:\n  warn_utilisation: 2\n", "t.yaml").unwrap_err();
+        assert_eq!(e.field, "limits.warn_utilisation");
+        let e = TradingConfig::from_yaml_str("broker:\n  comission_usd_per_contract: 1\n", "t.yaml").unwrap_err();
+        assert!(e.reason.contains("comission_usd_per_contract"), "{e}");
+        let e = TradingConfig::from_yaml_str("validation:\n  fat_finger_band_pct: 0\n", "t.yaml").unwrap_err();
+        assert_eq!(e.field, "validation.fat_finger_band_pct");
+        let e = TradingConfig::from_yaml_str(
+            "broker:\n  exchange_fees_usd_per_contract: { CL: -1, BZ: 1, RB: 1, HO: 1 }\n",
+            "t.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "broker.exchange_fees_usd_per_contract.CL");
+    }
+}
