@@ -115,6 +115,119 @@ enum Command {
         #[arg(long)]
         indicators: Option<String>,
     },
+    /// Paper trading through the OMS, the pre-trade check and the paper broker against the
+    /// seeded simulator; every order event and fill is durable in SQLite before it is printed.
+    Trade {
+        /// SQLite database (default: crude.db in the user data directory).
+        #[arg(long, env = "CRUDE_DB")]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: TradeAction,
+    },
+    /// Fills from the database, filtered; as JSON or exported to CSV.
+    Blotter {
+        /// SQLite database (default: crude.db in the user data directory).
+        #[arg(long, env = "CRUDE_DB")]
+        db: Option<PathBuf>,
+        /// First date (YYYY-MM-DD, UTC) of fills shown.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last date (YYYY-MM-DD, UTC), inclusive.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this strategy tag.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Only this contract (CLF27) or market (CL, BZ, RB, HO).
+        #[arg(long)]
+        contract: Option<String>,
+        /// Write the fills to this CSV file.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// Print a JSON array of fills.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Positions derived from the fills, with realised and unrealised P&L.
+    Positions {
+        /// SQLite database (default: crude.db in the user data directory).
+        #[arg(long, env = "CRUDE_DB")]
+        db: Option<PathBuf>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The hash-chained audit log.
+    Audit {
+        /// SQLite database (default: crude.db in the user data directory).
+        #[arg(long, env = "CRUDE_DB")]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TradeAction {
+    /// Submit one order and report what happened to it.
+    Submit {
+        /// Contract: specific (CLF27, CLF7) or generic (CL1, BZ2, RB1, HO1).
+        #[arg(long)]
+        contract: String,
+        /// buy or sell.
+        #[arg(long)]
+        side: String,
+        /// Whole number of contracts, at least 1.
+        #[arg(long)]
+        qty: String,
+        /// market, limit, stop or stop_limit.
+        #[arg(long = "type")]
+        order_type: String,
+        /// Limit price (limit, stop_limit) or stop price (stop); on the tick grid.
+        #[arg(long, allow_hyphen_values = true)]
+        price: Option<String>,
+        /// Stop price of a stop_limit (default: --price).
+        #[arg(long, allow_hyphen_values = true)]
+        stop_price: Option<String>,
+        /// day, gtc, ioc or fok (default day).
+        #[arg(long)]
+        tif: Option<String>,
+        /// Strategy tag (default manual).
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Client order ID (generated when absent; unique across restarts).
+        #[arg(long)]
+        client_order_id: Option<String>,
+        /// Simulator seed for the paper market.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a CSV of orders (header contract,side,qty,type,price,tif,strategy) in accelerated
+    /// time; with --json, one JSON line per event as soon as it is durable.
+    Run {
+        /// The orders file.
+        #[arg(long)]
+        orders: PathBuf,
+        /// Simulator seed for the paper market.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// JSON lines output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Check the hash chain; reports the first broken row.
+    Verify {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_market(s: &str) -> Result<Market, String> {
@@ -158,6 +271,24 @@ pub fn main() -> ExitCode {
         Some(Command::Indicators { ref input, ref output, ref indicators }) => {
             crude_signals::run_indicators(input, output.as_deref(), indicators.as_deref())
                 .map_err(|e| Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() })
+        }
+        Some(Command::Trade { ref db, ref action }) => run_trade(db.as_deref(), action),
+        Some(Command::Blotter { ref db, ref from, ref to, ref strategy, ref contract, ref export, json }) => {
+            let args = crude_trading::cli::BlotterArgs {
+                from: from.clone(),
+                to: to.clone(),
+                strategy: strategy.clone(),
+                contract: contract.clone(),
+                export: export.clone(),
+                json,
+            };
+            trading(crude_trading::cli::blotter(&db_path(db.as_deref()), &args, &mut std::io::stdout().lock()))
+        }
+        Some(Command::Positions { ref db, json }) => {
+            trading(crude_trading::cli::positions(&db_path(db.as_deref()), json, &mut std::io::stdout().lock()))
+        }
+        Some(Command::Audit { ref db, action: AuditAction::Verify { json } }) => {
+            trading(crude_trading::cli::audit_verify(&db_path(db.as_deref()), json, &mut std::io::stdout().lock()))
         }
         None => run_app(&cli),
     };
@@ -220,6 +351,60 @@ fn run_simulate(days: usize, seed: u64, out: &Path, start: NaiveDate, config: Op
         println!("{}", f.display());
     }
     Ok(())
+}
+
+/// The trading database: `--db` / `CRUDE_DB`, else `crude.db` in the user data directory.
+fn db_path(db: Option<&Path>) -> PathBuf {
+    db.map(Path::to_path_buf).unwrap_or_else(|| settings::data_dir().join("crude.db"))
+}
+
+fn trading<T>(r: Result<T, crude_trading::cli::CliError>) -> Result<(), Failure> {
+    r.map(|_| ()).map_err(|e| Failure { code: e.exit_code(), error: e.into() })
+}
+
+fn run_trade(db: Option<&Path>, action: &TradeAction) -> Result<(), Failure> {
+    use crude_trading::cli::{CliEnv, RunArgs, SubmitArgs};
+    let db = db_path(db);
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display())).map_err(failure)?;
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "trader".to_string());
+    let env = CliEnv::new(LiveClock.now(), &user).map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
+    let mut out = std::io::stdout().lock();
+    match action {
+        TradeAction::Submit {
+            contract,
+            side,
+            qty,
+            order_type,
+            price,
+            stop_price,
+            tif,
+            strategy,
+            client_order_id,
+            seed,
+            json,
+        } => {
+            let args = SubmitArgs {
+                contract: contract.clone(),
+                side: side.clone(),
+                qty: qty.clone(),
+                order_type: order_type.clone(),
+                price: price.clone(),
+                stop_price: stop_price.clone(),
+                tif: tif.clone(),
+                strategy: strategy.clone(),
+                client_order_id: client_order_id.clone(),
+                seed: *seed,
+                json: *json,
+            };
+            trading(crude_trading::cli::trade_submit(&db, &args, &env, &mut out))
+        }
+        TradeAction::Run { orders, seed, json } => {
+            let args = RunArgs { orders: orders.clone(), seed: *seed, json: *json, options: Default::default() };
+            trading(crude_trading::cli::trade_run(&db, &args, &env, &mut out, &mut std::io::stderr().lock()))
+        }
+    }
 }
 
 fn build_feed(cli: &Cli, wall: &dyn Clock) -> Result<(Box<dyn MarketFeed>, Speed, String), Failure> {

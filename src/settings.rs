@@ -16,6 +16,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("CRUDE_MAX_BARS", "bars kept per series and timeframe"),
     ("CRUDE_DATA_DIR", "user data directory (logs, databases)"),
     ("CRUDE_LOG_FILE", "set to 0 to disable the rolling log file"),
+    ("CRUDE_DB", "SQLite database for orders, fills and the audit log"),
 ];
 
 /// Load `.env` from the working directory if present.
@@ -36,7 +37,7 @@ pub fn load_dotenv() -> Result<Option<PathBuf>, String> {
 /// Names the unknown variable and lists the known ones.
 pub fn check_unknown<I: IntoIterator<Item = (String, String)>>(vars: I) -> Result<(), String> {
     for (k, _) in vars {
-        if k.starts_with("CRUDE_") && !KNOWN.iter().any(|(n, _)| *n == k) && k != "CRUDE_DB" {
+        if k.starts_with("CRUDE_") && !KNOWN.iter().any(|(n, _)| *n == k) {
             let names: Vec<&str> = KNOWN.iter().map(|(n, _)| *n).collect();
             return Err(format!(
                 "unknown setting {k} in the environment or .env; known settings: {}",
