@@ -115,6 +115,57 @@ enum Command {
         #[arg(long)]
         indicators: Option<String>,
     },
+    /// Value at risk and expected shortfall of a long position of one unit in a price series
+    /// (historical, parametric and Monte Carlo), and a GARCH(1,1) fit of 100 × the log returns.
+    /// JSON: {"observations", "var": {"historical"|"parametric"|"monte_carlo": {"0.95": x, ...}},
+    /// "es": {...}, "garch": {"mu","omega","alpha","beta","loglik","next_variance"}}, VaR and ES
+    /// as positive fractions of position value.
+    Risk {
+        /// CSV with a header holding `date` and a price column (close, price, settle or adj_close).
+        #[arg(long)]
+        input: PathBuf,
+        /// Print JSON (the only output format).
+        #[arg(long)]
+        json: bool,
+        /// Returns used: the last N (default 1000) or `all`.
+        #[arg(long, default_value = "1000")]
+        window: String,
+        /// Confidence levels, comma-separated.
+        #[arg(long, default_value = "0.95,0.99")]
+        confidence: String,
+        /// Monte Carlo seed.
+        #[arg(long, default_value_t = crude_risk::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Black-76 price and Greeks of an option on a future (delta of the discounted price with
+    /// respect to F, gamma, vega per 1.00 of vol, theta per year of calendar time, rho per 1.00
+    /// of rate); with --price instead of --vol, solves the implied volatility.
+    Option {
+        /// call or put.
+        #[arg(long = "type", value_parser = ["call", "put"])]
+        option_type: String,
+        /// Futures price F (> 0).
+        #[arg(long, allow_hyphen_values = true)]
+        forward: f64,
+        /// Strike K (> 0).
+        #[arg(long, allow_hyphen_values = true)]
+        strike: f64,
+        /// Time to expiry in years.
+        #[arg(long, allow_hyphen_values = true)]
+        years: f64,
+        /// Volatility a year as a fraction, e.g. 0.35.
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "price", required_unless_present = "price")]
+        vol: Option<f64>,
+        /// Option price, to solve the implied volatility.
+        #[arg(long, allow_hyphen_values = true)]
+        price: Option<f64>,
+        /// Continuously compounded interest rate, e.g. 0.045.
+        #[arg(long, allow_hyphen_values = true, default_value_t = 0.0)]
+        rate: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Paper trading through the OMS, the pre-trade check and the paper broker against the
     /// seeded simulator; every order event and fill is durable in SQLite before it is printed.
     Trade {
@@ -272,6 +323,12 @@ pub fn main() -> ExitCode {
             crude_signals::run_indicators(input, output.as_deref(), indicators.as_deref())
                 .map_err(|e| Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() })
         }
+        Some(Command::Risk { ref input, json, ref window, ref confidence, seed }) => {
+            run_risk(input, json, window, confidence, seed)
+        }
+        Some(Command::Option { ref option_type, forward, strike, years, vol, price, rate, json }) => {
+            run_option(option_type, forward, strike, years, vol, price, rate, json)
+        }
         Some(Command::Trade { ref db, ref action }) => run_trade(db.as_deref(), action),
         Some(Command::Blotter { ref db, ref from, ref to, ref strategy, ref contract, ref export, json }) => {
             let args = crude_trading::cli::BlotterArgs {
@@ -349,6 +406,55 @@ fn run_simulate(days: usize, seed: u64, out: &Path, start: NaiveDate, config: Op
     let files = crude_feeds::sim::write_daily_csvs(&sim, out).map_err(failure)?;
     for f in files {
         println!("{}", f.display());
+    }
+    Ok(())
+}
+
+fn risk_failure(e: crude_risk::RiskCliError) -> Failure {
+    Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() }
+}
+
+fn run_risk(input: &Path, _json: bool, window: &str, confidence: &str, seed: u64) -> Result<(), Failure> {
+    let window: crude_risk::Window = window.parse().map_err(risk_failure)?;
+    let confidences = crude_risk::parse_confidences(confidence).map_err(risk_failure)?;
+    let report = crude_risk::run_risk_series(input, window, &confidences, seed).map_err(risk_failure)?;
+    println!("{}", serde_json::to_string(&report).map_err(failure)?);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_option(
+    option_type: &str,
+    forward: f64,
+    strike: f64,
+    years: f64,
+    vol: Option<f64>,
+    price: Option<f64>,
+    rate: f64,
+    json: bool,
+) -> Result<(), Failure> {
+    use crude_risk::{OptionParams, OptionType, VolInput};
+    let option_type = if option_type == "put" { OptionType::Put } else { OptionType::Call };
+    let vol_input = match (vol, price) {
+        (Some(v), None) => VolInput::Vol(v),
+        (None, Some(p)) => VolInput::Price(p),
+        _ => {
+            return Err(bad_input(anyhow!(
+                "give exactly one of --vol (to price) or --price (to solve the implied volatility)"
+            )));
+        }
+    };
+    let params = OptionParams { option_type, forward, strike, years, rate, vol_input };
+    let report = crude_risk::run_option(&params).map_err(risk_failure)?;
+    if json {
+        println!("{}", serde_json::to_string(&report).map_err(failure)?);
+    } else {
+        let v = serde_json::to_value(&report).map_err(failure)?;
+        if let Some(obj) = v.as_object() {
+            for (k, val) in obj {
+                println!("{k:>12}  {val}");
+            }
+        }
     }
     Ok(())
 }

@@ -157,3 +157,118 @@ fn shipped_simulator_config_matches_the_documented_defaults() {
     cfg.validate().unwrap();
     assert_eq!(cfg, crude_feeds::sim::SimConfig::default());
 }
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn risk_reports_the_contract_shape() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/wti_daily_fred.csv");
+    let v = json(
+        &crude()
+            .args(["risk", "--input"])
+            .arg(&data)
+            .args(["--json", "--window", "500", "--confidence", "0.95,0.99"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["observations"], 500);
+    for table in ["var", "es"] {
+        for method in ["historical", "parametric", "monte_carlo"] {
+            for c in ["0.95", "0.99"] {
+                let x = v[table][method][c].as_f64().unwrap_or_else(|| panic!("{table}.{method}.{c}"));
+                assert!(x > 0.0 && x < 0.5, "{table}.{method}.{c} = {x}");
+            }
+        }
+    }
+    for k in ["mu", "omega", "alpha", "beta", "loglik", "next_variance"] {
+        assert!(v["garch"][k].as_f64().is_some(), "garch.{k}");
+    }
+    let out = crude().args(["risk", "--input"]).arg(&data).args(["--json", "--confidence", "1.5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn option_prices_and_solves_implied_vol() {
+    let args = [
+        "option",
+        "--type",
+        "call",
+        "--forward",
+        "75",
+        "--strike",
+        "80",
+        "--years",
+        "0.5",
+        "--rate",
+        "0.045",
+        "--json",
+    ];
+    let v = json(&crude().args(args).args(["--vol", "0.35"]).output().unwrap());
+    let price = v["price"].as_f64().unwrap();
+    for k in ["delta", "gamma", "vega", "theta", "rho"] {
+        assert!(v[k].as_f64().is_some(), "{k}");
+    }
+    let back = json(&crude().args(args).args(["--price", &price.to_string()]).output().unwrap());
+    assert!((back["vol"].as_f64().unwrap() - 0.35).abs() < 1e-9);
+    let out = crude()
+        .args(["option", "--type", "call", "--forward", "-5", "--strike", "80", "--years", "0.5", "--vol", "0.3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Bachelier"));
+}
+
+#[test]
+fn indicators_writes_the_default_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "date,open,high,low,close,volume\n2024-01-02,70,71,69,70.5,100\n2024-01-03,70.5,72,70,71.5,120\n",
+    )
+    .unwrap();
+    let out = crude().args(["indicators", "--input"]).arg(&input).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "date,sma_20,ema_20,rsi_14,macd_12_26_9,macd_signal_12_26_9,macd_hist_12_26_9,bb_upper_20_2,bb_middle_20_2,bb_lower_20_2,atr_14,adx_14"
+    );
+    assert_eq!(text.lines().count(), 3);
+}
+
+#[test]
+fn paper_trade_is_durable_and_auditable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = crude()
+        .args(["trade", "--db"])
+        .arg(&db)
+        .args(["submit", "--contract", "CL1", "--side", "buy", "--qty", "3", "--type", "market", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fills: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["event"] == "fill")
+        .collect();
+    assert_eq!(fills.iter().map(|f| f["qty"].as_i64().unwrap()).sum::<i64>(), 3);
+    let pos = json(&crude().args(["positions", "--db"]).arg(&db).arg("--json").output().unwrap());
+    assert_eq!(pos[0]["qty"], 3);
+    let blotter = json(&crude().args(["blotter", "--db"]).arg(&db).arg("--json").output().unwrap());
+    assert_eq!(blotter.as_array().unwrap().len(), fills.len());
+    let out = crude().args(["audit", "--db"]).arg(&db).arg("verify").output().unwrap();
+    assert!(out.status.success());
+    let out = crude()
+        .args(["trade", "--db"])
+        .arg(&db)
+        .args(["submit", "--contract", "CL1", "--side", "buy", "--qty", "1", "--type", "limit", "--price", "70.005"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("price"));
+}
