@@ -115,6 +115,17 @@ enum Command {
         #[arg(long)]
         indicators: Option<String>,
     },
+    /// The composite and component signals at the last bar of a CSV of bars (`date,close` or
+    /// `date,open,high,low,close[,volume]`), with the regime. Sources whose inputs the file
+    /// lacks are listed as unavailable with the reason.
+    Signals {
+        /// Input CSV file.
+        #[arg(long)]
+        input: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Value at risk and expected shortfall of a long position of one unit in a price series
     /// (historical, parametric and Monte Carlo), and a GARCH(1,1) fit of 100 × the log returns.
     /// JSON: {"observations", "var": {"historical"|"parametric"|"monte_carlo": {"0.95": x, ...}},
@@ -323,6 +334,13 @@ pub fn main() -> ExitCode {
             crude_signals::run_indicators(input, output.as_deref(), indicators.as_deref())
                 .map_err(|e| Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() })
         }
+        Some(Command::Signals { ref input, json }) => match crude_signals::run_signals(input, json) {
+            Ok(text) => {
+                println!("{}", text.trim_end());
+                Ok(())
+            }
+            Err(e) => Err(Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() }),
+        },
         Some(Command::Risk { ref input, json, ref window, ref confidence, seed }) => {
             run_risk(input, json, window, confidence, seed)
         }

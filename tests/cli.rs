@@ -272,3 +272,20 @@ fn paper_trade_is_durable_and_auditable() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("price"));
 }
+
+#[test]
+fn signals_reports_composite_components_and_regime() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/wti_daily_fred.csv");
+    let v = json(&crude().args(["signals", "--input"]).arg(&data).arg("--json").output().unwrap());
+    assert!(["LONG", "SHORT", "NEUTRAL"].contains(&v["composite"]["direction"].as_str().unwrap()), "{v}");
+    let conf = v["composite"]["confidence"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&conf));
+    assert!(v["regime"].is_string() || v["regime"].is_object(), "{v}");
+    assert!(v["components"].as_array().unwrap().len() >= 5);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "date,close\n2024-01-03,70\n2024-01-02,71\n").unwrap();
+    let out = crude().args(["signals", "--input"]).arg(&bad).arg("--json").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
+}

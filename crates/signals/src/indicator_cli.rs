@@ -290,12 +290,22 @@ fn default_specs(has_high_low: bool) -> Vec<IndicatorSpec> {
     specs
 }
 
-/// The parsed input.
-struct Table {
-    dates: Vec<String>,
-    series: OhlcvSeries,
-    has_high_low: bool,
-    has_volume: bool,
+/// The parsed input (shared with `crude signals`).
+pub(crate) struct Table {
+    /// Dates as written in the file.
+    pub(crate) dates: Vec<String>,
+    /// The parsed dates (midnight for a date without a time).
+    pub(crate) times: Vec<NaiveDateTime>,
+    /// The prices.
+    pub(crate) series: OhlcvSeries,
+    /// Whether the file has high and low columns.
+    pub(crate) has_high_low: bool,
+    /// Whether the file has a volume column.
+    pub(crate) has_volume: bool,
+    /// The line number of each row.
+    pub(crate) lines: Vec<usize>,
+    /// 1-based columns of high and low, when present.
+    pub(crate) high_low_columns: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,7 +344,7 @@ impl Col {
 }
 
 /// Split one CSV line into trimmed fields; `Err(column)` for a malformed quoted field.
-fn split_fields(line: &str) -> Result<Vec<String>, usize> {
+pub(crate) fn split_fields(line: &str) -> Result<Vec<String>, usize> {
     let mut fields = Vec::new();
     let mut chars = line.chars().peekable();
     loop {
@@ -394,7 +404,7 @@ fn parse_date(text: &str) -> Option<NaiveDateTime> {
         .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
 }
 
-fn parse_table(path: &Path, bytes: &[u8]) -> Result<Table, IndicatorCliError> {
+pub(crate) fn parse_table(path: &Path, bytes: &[u8]) -> Result<Table, IndicatorCliError> {
     let p = || path.to_path_buf();
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -458,6 +468,8 @@ fn parse_table(path: &Path, bytes: &[u8]) -> Result<Table, IndicatorCliError> {
     let has_volume = has(Col::Volume);
 
     let mut dates: Vec<String> = Vec::new();
+    let mut times: Vec<NaiveDateTime> = Vec::new();
+    let mut row_lines: Vec<usize> = Vec::new();
     let mut sessions: Vec<i64> = Vec::new();
     let (mut open, mut high, mut low, mut close, mut volume) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -467,6 +479,7 @@ fn parse_table(path: &Path, bytes: &[u8]) -> Result<Table, IndicatorCliError> {
         if fields.len() != cols.len() {
             return Err(IndicatorCliError::RaggedRow { path: p(), line, expected: cols.len(), found: fields.len() });
         }
+        row_lines.push(line);
         for (i, (field, &col)) in fields.iter().zip(&cols).enumerate() {
             let bad = |reason: String| IndicatorCliError::BadValue {
                 path: p(),
@@ -505,6 +518,7 @@ fn parse_table(path: &Path, bytes: &[u8]) -> Result<Table, IndicatorCliError> {
                 }
                 prev = Some((when, line));
                 dates.push(field.clone());
+                times.push(when);
                 sessions.push(i64::from(when.date().num_days_from_ce()));
                 continue;
             }
@@ -545,7 +559,9 @@ fn parse_table(path: &Path, bytes: &[u8]) -> Result<Table, IndicatorCliError> {
         Ok(s)
     };
     let series = build().map_err(|source| IndicatorCliError::Compute { path: p(), source })?;
-    Ok(Table { dates, series, has_high_low, has_volume })
+    let column = |c: Col| cols.iter().position(|x| *x == c).map(|i| i + 1);
+    let high_low_columns = column(Col::High).zip(column(Col::Low));
+    Ok(Table { dates, times, series, has_high_low, has_volume, lines: row_lines, high_low_columns })
 }
 
 /// Shortest round-trip text of a value: empty for NaN, `0` for either zero.
