@@ -3,6 +3,8 @@
 //! Definitions follow TA-Lib: the EMA is seeded with the SMA of its first `n` closes and
 //! Bollinger bands use the population standard deviation.
 
+use std::collections::VecDeque;
+
 use crate::bars::BarSeries;
 
 const SMA_N: usize = 20;
@@ -15,11 +17,11 @@ const BB_K: f64 = 2.0;
 pub struct OverlayCache {
     evicted: u64,
     first_close: Option<u64>,
-    closes: Vec<f64>,
-    sma: Vec<f64>,
-    ema: Vec<f64>,
-    bb_upper: Vec<f64>,
-    bb_lower: Vec<f64>,
+    closes: VecDeque<f64>,
+    sma: VecDeque<f64>,
+    ema: VecDeque<f64>,
+    bb_upper: VecDeque<f64>,
+    bb_lower: VecDeque<f64>,
 }
 
 impl OverlayCache {
@@ -27,9 +29,20 @@ impl OverlayCache {
     pub fn update(&mut self, series: &BarSeries) {
         let bars = series.bars();
         let n = bars.len();
+        // Bars dropped at the front of a bounded series: drop the same overlay values (the
+        // values of the bars that remain do not depend on the dropped ones beyond what
+        // they already hold).
+        let dropped = series.evicted().saturating_sub(self.evicted) as usize;
+        if dropped > 0 && dropped < self.closes.len() {
+            for v in [&mut self.closes, &mut self.sma, &mut self.ema, &mut self.bb_upper, &mut self.bb_lower] {
+                v.drain(..dropped);
+            }
+            self.evicted = series.evicted();
+            self.first_close = bars.front().map(|b| b.start.0 as u64);
+        }
         let first = bars.front().map(|b| b.start.0 as u64);
         let from = if series.evicted() != self.evicted || first != self.first_close || n < self.closes.len() {
-            // A different series, or bars dropped at the front: start over.
+            // A different series: start over.
             self.evicted = series.evicted();
             self.first_close = first;
             self.closes.clear();
@@ -45,7 +58,7 @@ impl OverlayCache {
         }
         for i in from..n {
             let sma = window_mean(&self.closes, i, SMA_N);
-            self.sma.push(sma);
+            self.sma.push_back(sma);
             let ema = if i + 1 < EMA_N {
                 f64::NAN
             } else if i + 1 == EMA_N {
@@ -54,20 +67,19 @@ impl OverlayCache {
                 let k = 2.0 / (EMA_N as f64 + 1.0);
                 self.ema[i - 1] + k * (self.closes[i] - self.ema[i - 1])
             };
-            self.ema.push(ema);
+            self.ema.push_back(ema);
             let mid = window_mean(&self.closes, i, BB_N);
             let sd = if mid.is_nan() {
                 f64::NAN
             } else {
-                let w = &self.closes[i + 1 - BB_N..=i];
-                (w.iter().map(|c| (c - mid) * (c - mid)).sum::<f64>() / BB_N as f64).sqrt()
+                (self.closes.range(i + 1 - BB_N..=i).map(|c| (c - mid) * (c - mid)).sum::<f64>() / BB_N as f64).sqrt()
             };
-            self.bb_upper.push(mid + BB_K * sd);
-            self.bb_lower.push(mid - BB_K * sd);
+            self.bb_upper.push_back(mid + BB_K * sd);
+            self.bb_lower.push_back(mid - BB_K * sd);
         }
     }
 
-    fn points(&self, v: &[f64], x0: f64, x1: f64, max_points: usize) -> Vec<[f64; 2]> {
+    fn points(&self, v: &VecDeque<f64>, x0: f64, x1: f64, max_points: usize) -> Vec<[f64; 2]> {
         let n = v.len();
         if n == 0 {
             return Vec::new();
@@ -125,16 +137,16 @@ impl OverlayCache {
 
     /// Latest SMA, EMA and Bollinger values.
     pub fn latest(&self) -> (Option<f64>, Option<f64>, Option<(f64, f64)>) {
-        let last = |v: &Vec<f64>| v.last().copied().filter(|x| x.is_finite());
+        let last = |v: &VecDeque<f64>| v.back().copied().filter(|x| x.is_finite());
         (last(&self.sma), last(&self.ema), last(&self.bb_upper).zip(last(&self.bb_lower)))
     }
 }
 
-fn window_mean(v: &[f64], i: usize, n: usize) -> f64 {
+fn window_mean(v: &VecDeque<f64>, i: usize, n: usize) -> f64 {
     if i + 1 < n {
         return f64::NAN;
     }
-    v[i + 1 - n..=i].iter().sum::<f64>() / n as f64
+    v.range(i + 1 - n..=i).sum::<f64>() / n as f64
 }
 
 #[cfg(test)]
@@ -173,6 +185,26 @@ mod tests {
         assert!(full.ema[48].is_nan());
         let seed: f64 = closes[..50].iter().sum::<f64>() / 50.0;
         assert!((full.ema[49] - seed).abs() < 1e-12);
+    }
+
+    #[test]
+    fn eviction_keeps_the_remaining_values() {
+        let closes: Vec<f64> = (0..400).map(|i| 50.0 + (i as f64 * 0.07).cos() * 4.0).collect();
+        let mut bounded = BarSeries::new(Timeframe::M1, 200);
+        let mut cache = OverlayCache::default();
+        for (i, c) in closes.iter().enumerate() {
+            bounded.on_trade(Timestamp::from_secs(1_795_014_000 + 60 * i as i64), *c, 1);
+            cache.update(&bounded);
+        }
+        let mut full = OverlayCache::default();
+        full.update(&series(&closes));
+        assert_eq!(cache.sma.len(), 200);
+        for i in 0..200 {
+            let j = i + 200;
+            assert!((cache.sma[i] - full.sma[j]).abs() < 1e-9);
+            assert!((cache.ema[i] - full.ema[j]).abs() < 1e-9);
+            assert!((cache.bb_lower[i] - full.bb_lower[j]).abs() < 1e-9);
+        }
     }
 
     #[test]
