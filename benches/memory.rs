@@ -19,7 +19,9 @@ fn main() {
     // Any argument other than --bench (cargo passes it) is ignored.
     let start = {
         use chrono::TimeZone;
-        Timestamp::from_datetime(&chrono_tz::America::New_York.with_ymd_and_hms(2026, 11, 18, 9, 0, 0).single().expect("valid time"))
+        Timestamp::from_datetime(
+            &chrono_tz::America::New_York.with_ymd_and_hms(2026, 11, 18, 9, 0, 0).single().expect("valid time"),
+        )
     };
     let before = rss_mb().unwrap_or(f64::NAN);
     let mut sim = MarketSimulator::new(SimConfig { seed: 5, ..SimConfig::default() }, start).expect("valid config");
