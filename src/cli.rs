@@ -467,7 +467,7 @@ fn run_option(
     if json {
         println!("{}", serde_json::to_string(&report).map_err(failure)?);
     } else {
-        let v = serde_json::to_value(&report).map_err(failure)?;
+        let v = serde_json::to_value(report).map_err(failure)?;
         if let Some(obj) = v.as_object() {
             for (k, val) in obj {
                 println!("{k:>12}  {val}");

@@ -77,7 +77,7 @@ fn quote_board_shows_simulated_wti_price() {
     // Every market has a row.
     for code in ["BZ", "RB", "HO"] {
         assert!(
-            h.query_all_by_label_contains(&format!(" last ")).any(|n| n.value().unwrap_or_default().starts_with(code)),
+            h.query_all_by_label_contains(" last ").any(|n| n.value().unwrap_or_default().starts_with(code)),
             "no {code} row"
         );
     }

@@ -94,11 +94,12 @@ impl BarSeries {
     /// the trade was applied.
     #[inline]
     pub fn on_trade(&mut self, ts: Timestamp, price: f64, size: u64) -> bool {
-        if ts >= self.open_from && ts < self.open_until {
-            if let Some(last) = self.bars.back_mut() {
-                last.update(price, size);
-                return true;
-            }
+        if ts >= self.open_from
+            && ts < self.open_until
+            && let Some(last) = self.bars.back_mut()
+        {
+            last.update(price, size);
+            return true;
         }
         if ts < self.open_from && !self.bars.is_empty() {
             return false;

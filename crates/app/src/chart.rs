@@ -145,7 +145,7 @@ pub fn show(
         // x range: follow the live edge, or keep what the user panned/zoomed to.
         let b = pui.plot_bounds();
         let (mut x0, mut x1) = (b.min()[0], b.max()[0]);
-        let off_data = !(x1 > x0) || x0 > last_x + 10.0 || x1 < first_x;
+        let off_data = x1.partial_cmp(&x0) != Some(std::cmp::Ordering::Greater) || x0 > last_x + 10.0 || x1 < first_x;
         if !view.follow_live && !off_data {
             view.span_bars = (x1 - x0).clamp(5.0, 1e7);
         }
@@ -240,11 +240,10 @@ pub fn show(
         }
     }
 
-    let hover = resp.inner.and_then(|p| {
+    resp.inner.and_then(|p| {
         let i = p.x.round() as i64 - evicted as i64;
         (i >= 0 && (i as usize) < n).then(|| Hover { bar: bars[i as usize], price: p.y })
-    });
-    hover
+    })
 }
 
 /// The readout line for a hovered bar (or the last bar).

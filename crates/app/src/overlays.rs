@@ -12,6 +12,9 @@ const EMA_N: usize = 50;
 const BB_N: usize = 20;
 const BB_K: f64 = 2.0;
 
+/// Plot points of the three Bollinger lines: upper, middle, lower.
+pub type BandPoints = (Vec<[f64; 2]>, Vec<[f64; 2]>, Vec<[f64; 2]>);
+
 /// Overlay values aligned with a series' bars.
 #[derive(Debug, Default)]
 pub struct OverlayCache {
@@ -95,7 +98,7 @@ impl OverlayCache {
             .filter(|&i| v[i].is_finite())
             .map(|i| [(self.evicted + i as u64) as f64, v[i]])
             .collect();
-        if (hi - lo) % step != 0 && v[hi].is_finite() {
+        if !(hi - lo).is_multiple_of(step) && v[hi].is_finite() {
             out.push([(self.evicted + hi as u64) as f64, v[hi]]);
         }
         out
@@ -112,12 +115,7 @@ impl OverlayCache {
     }
 
     /// Bollinger upper, middle (the SMA) and lower points in `[x0, x1]`.
-    pub fn bollinger_points(
-        &self,
-        x0: f64,
-        x1: f64,
-        max_points: usize,
-    ) -> (Vec<[f64; 2]>, Vec<[f64; 2]>, Vec<[f64; 2]>) {
+    pub fn bollinger_points(&self, x0: f64, x1: f64, max_points: usize) -> BandPoints {
         (
             self.points(&self.bb_upper, x0, x1, max_points),
             self.points(&self.sma, x0, x1, max_points),

@@ -322,13 +322,12 @@ impl Store {
     }
 
     fn quote_mut(&mut self, id: SeriesId) -> &mut QuoteState {
-        if !self.quotes.contains_key(&id) {
-            self.quotes.insert(id, QuoteState::new());
-            let pos = self.order.binary_search_by(|s| board_key(s).cmp(&board_key(&id))).unwrap_or_else(|p| p);
-            self.order.insert(pos, id);
-        }
-        // Inserted above when absent.
-        self.quotes.entry(id).or_insert_with(QuoteState::new)
+        let order = &mut self.order;
+        self.quotes.entry(id).or_insert_with(|| {
+            let pos = order.binary_search_by(|s| board_key(s).cmp(&board_key(&id))).unwrap_or_else(|p| p);
+            order.insert(pos, id);
+            QuoteState::new()
+        })
     }
 
     #[inline]
