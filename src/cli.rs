@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use crude_app::{CrudeApp, STATE_KEY, StoreConfig, UiState};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
-use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file, spawn_feed};
+use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file};
 use crude_model::{Clock, LiveClock, Market};
 
 use crate::settings;
@@ -68,6 +68,10 @@ struct Cli {
     /// Bars kept per series and timeframe (older bars are dropped).
     #[arg(long, env = "CRUDE_MAX_BARS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
     max_bars: u64,
+
+    /// SQLite database for the app's orders, fills and audit log; default `crude.db` in the user data directory.
+    #[arg(long, env = "CRUDE_DB")]
+    db: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -571,6 +575,38 @@ fn speed_label(s: Speed) -> String {
     }
 }
 
+/// Opens the trading database and starts the order/fill worker; a database that cannot be
+/// opened leaves the app running read-only (market data only) with the reason logged.
+fn start_trading_worker(
+    db: &Path,
+    wall: Arc<dyn Clock>,
+    taps: tokio::sync::mpsc::Receiver<crude_feeds::FeedBatch>,
+    notify: Arc<dyn Fn() + Send + Sync>,
+) -> Option<crude_app::workers::TradingHandle> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        tracing::error!(dir = %dir.display(), error = %e, "trading disabled: the database folder could not be created");
+        return None;
+    }
+    let started =
+        crude_app::workers::TradingWorkerConfig::new(db.to_path_buf(), crude_trading::TradingConfig::default(), wall)
+            .and_then(|mut config| {
+                config.user = std::env::var("USER").unwrap_or_else(|_| "trader".into());
+                crude_app::workers::TradingWorker::spawn(config, taps, notify)
+            });
+    match started {
+        Ok(worker) => {
+            tracing::info!(db = %db.display(), "trading worker started");
+            Some(worker)
+        }
+        Err(e) => {
+            tracing::error!(db = %db.display(), error = %e, "trading disabled: the trading database could not be opened");
+            None
+        }
+    }
+}
+
 fn run_app(cli: &Cli) -> Result<(), Failure> {
     let wall: Arc<dyn Clock> = Arc::new(LiveClock);
     let started = wall.now();
@@ -592,6 +628,7 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         ..Default::default()
     };
     let mut feed_slot = Some(feed);
+    let db = db_path(cli.db.as_deref());
     eframe::run_native(
         "crude",
         options,
@@ -600,11 +637,22 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let ctx = cc.egui_ctx.clone();
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let feed = feed_slot.take().ok_or("the app was created twice")?;
-            let handle = spawn_feed(runtime.handle(), feed, speed, wall.clone(), notify, 4096);
-            let app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label)
-                .with_runtime(runtime)
-                .with_startup_timer(started);
-            Ok(Box::new(app))
+            let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
+            let handle = crude_feeds::FeedHandle::spawn_with_taps(
+                runtime.handle(),
+                feed,
+                speed,
+                wall.clone(),
+                notify.clone(),
+                4096,
+                vec![tap_tx],
+            );
+            let trading = start_trading_worker(&db, wall.clone(), tap_rx, notify);
+            let mut app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label);
+            if let Some(trading) = trading {
+                app = app.with_trading(trading);
+            }
+            Ok(Box::new(app.with_runtime(runtime).with_startup_timer(started)))
         }),
     )
     .map_err(|e| {

@@ -1,6 +1,8 @@
-//! The application shell: drains feed events into the store at the start of each frame
-//! (bounded work per frame), then draws the top bar, the navigation rail, the selected
-//! panel and the status bar.
+//! The application shell: drains trading updates and feed events into the store at the
+//! start of each frame (bounded work per frame), then draws the top bar (with the kill
+//! switch), the circuit-breaker banner, the navigation rail, the selected panel and the
+//! status bar, and finally sends the trading commands the panels produced to the trading
+//! worker.
 
 use std::sync::Arc;
 
@@ -11,9 +13,13 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::format;
+use crate::panels::blotter::{self, BlotterCache, BlotterState};
 use crate::panels::market::{self, MarketCache, MarketState};
+use crate::panels::positions::{self, PositionsCache, usd, usd_signed};
+use crate::panels::trade::{self, TradeCache, TradeState};
 use crate::store::{Store, StoreConfig};
 use crate::theme;
+use crate::workers::trading::{TradingCommand, TradingHandle, WorkerStatus};
 
 /// Key under which the UI state is persisted by eframe.
 pub const STATE_KEY: &str = "crude.ui_state";
@@ -25,14 +31,20 @@ pub const DRAIN_BUDGET_NS: i64 = 6_000_000;
 pub enum PanelId {
     #[default]
     Market,
+    Trade,
+    Positions,
+    Blotter,
 }
 
 impl PanelId {
-    pub const ALL: [PanelId; 1] = [PanelId::Market];
+    pub const ALL: [PanelId; 4] = [PanelId::Market, PanelId::Trade, PanelId::Positions, PanelId::Blotter];
 
     pub fn label(self) -> &'static str {
         match self {
             PanelId::Market => "Market",
+            PanelId::Trade => "Trade",
+            PanelId::Positions => "Positions",
+            PanelId::Blotter => "Blotter",
         }
     }
 }
@@ -43,6 +55,8 @@ impl PanelId {
 pub struct UiState {
     pub panel: PanelId,
     pub market: MarketState,
+    pub trade: TradeState,
+    pub blotter: BlotterState,
 }
 
 /// The Crude desktop application.
@@ -58,6 +72,15 @@ pub struct CrudeApp {
     source_label: String,
     /// Wall time the process started, until the first frame with live quotes is logged.
     started_wall: Option<Timestamp>,
+    /// The trading worker, when trading runs in this session.
+    trading: Option<TradingHandle>,
+    trade_cache: TradeCache,
+    positions_cache: PositionsCache,
+    blotter_cache: BlotterCache,
+    /// Commands the panels produced this frame, sent to the trading worker after drawing.
+    outbox: Vec<TradingCommand>,
+    /// The kill switch's confirmation is open.
+    kill_confirm: bool,
     /// Kept alive for as long as the app runs: the feed tasks live on it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
@@ -82,8 +105,27 @@ impl CrudeApp {
             themed: false,
             source_label,
             started_wall: None,
+            trading: None,
+            trade_cache: TradeCache::default(),
+            positions_cache: PositionsCache::default(),
+            blotter_cache: BlotterCache::default(),
+            outbox: Vec::new(),
+            kill_confirm: false,
             _runtime: None,
         }
+    }
+
+    /// Trade through `handle` (see [`crate::workers::TradingWorker::spawn`]): the Trade,
+    /// Positions and Blotter panels and the kill switch work from then on.
+    pub fn with_trading(mut self, handle: TradingHandle) -> Self {
+        self.store.apply_trading(crate::workers::TradingUpdate::Status(WorkerStatus::Starting));
+        self.trading = Some(handle);
+        self
+    }
+
+    /// The trading worker's handle, when trading runs.
+    pub fn trading(&self) -> Option<&TradingHandle> {
+        self.trading.as_ref()
     }
 
     /// Log the time from `started` (process start) to the first frame showing quotes.
@@ -113,11 +155,19 @@ impl CrudeApp {
         &self.state
     }
 
-    /// Apply queued feed batches until the queue is empty or the frame budget is spent.
-    /// Returns whether batches remain queued.
+    /// Apply queued trading updates, then queued feed batches, until the queues are empty
+    /// or the frame budget is spent. Returns whether anything remains queued.
     pub fn drain(&mut self) -> bool {
-        let Some(rx) = self.events.as_mut() else { return false };
         let start = self.wall.now();
+        if let Some(t) = self.trading.as_mut() {
+            while let Some(u) = t.try_recv() {
+                self.store.apply_trading(u);
+                if self.wall.now().0 - start.0 > DRAIN_BUDGET_NS {
+                    return true;
+                }
+            }
+        }
+        let Some(rx) = self.events.as_mut() else { return false };
         loop {
             match rx.try_recv() {
                 Ok(batch) => {
@@ -161,12 +211,40 @@ impl CrudeApp {
         }
         let wall_now = self.wall.now();
         self.store.stats.roll(wall_now);
-        top_bar(ui, &self.store);
-        status_bar(ui, &self.store, wall_now, &self.source_label);
+        // Ctrl+N: a new order, on the Trade panel (not while the kill switch asks).
+        self.trade_cache.set_keys_enabled(!self.kill_confirm);
+        if !self.kill_confirm && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::N)) {
+            self.state.panel = PanelId::Trade;
+            self.trade_cache.new_order(&mut self.state.trade);
+        }
+        if top_bar(ui, &self.store) {
+            self.kill_confirm = true;
+        }
+        if breaker_banner(ui, &self.store) {
+            self.outbox.push(TradingCommand::ResetCircuitBreaker);
+        }
+        status_bar(ui, &self.store, wall_now, &self.source_label, self.trading.as_ref());
         nav_rail(ui, &mut self.state.panel);
         egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::BG)).show(ui, |ui| match self.state.panel {
             PanelId::Market => market::show(ui, &self.store, &mut self.state.market, &mut self.market_cache, wall_now),
+            PanelId::Trade => {
+                trade::show(ui, &self.store, &mut self.state.trade, &mut self.trade_cache, &mut self.outbox, wall_now)
+            }
+            PanelId::Positions => positions::show(ui, &self.store, &mut self.positions_cache, &mut self.outbox),
+            PanelId::Blotter => {
+                egui::Frame::new().inner_margin(8.0).show(ui, |ui| {
+                    blotter::show(ui, &self.store, &mut self.state.blotter, &mut self.blotter_cache, &mut self.outbox);
+                });
+            }
         });
+        if let Some(p) = self.state.market.prefill.take() {
+            self.state.trade.apply_prefill(&p);
+            self.state.panel = PanelId::Trade;
+        }
+        if self.kill_confirm {
+            self.kill_switch_dialog(ui);
+        }
+        self.send_commands();
         if let Some(t0) = self.started_wall
             && self.store.board().any(|(_, q)| q.bid.is_some() || q.last.is_some())
         {
@@ -180,9 +258,69 @@ impl CrudeApp {
         }
     }
 
-    fn shutdown(&self) {
+    /// The kill switch's confirmation dialog.
+    fn kill_switch_dialog(&mut self, ui: &mut egui::Ui) {
+        let (orders, positions) =
+            self.store.trading().snapshot.as_ref().map_or((0, 0), |s| (s.working.len(), s.strategy_positions_open));
+        let mut confirm = false;
+        let mut close = false;
+        let modal = egui::Modal::new(egui::Id::unique("kill_switch_confirm")).show(ui.ctx(), |ui| {
+            ui.set_width(440.0);
+            ui.heading(RichText::new("Kill switch").color(theme::LOSS).strong());
+            let text = format!("Cancel {orders} working orders and flatten {positions} positions at the market?");
+            let r = ui.label(RichText::new(&text).strong());
+            r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Kill switch {text}")));
+            ui.label(
+                RichText::new(
+                    "Flattening orders are market orders; they bypass the pre-trade check. Recorded in the audit log.",
+                )
+                .small()
+                .color(theme::MUTED),
+            );
+            ui.horizontal(|ui| {
+                if ui.button(RichText::new("Confirm kill switch").strong().color(theme::LOSS)).clicked() {
+                    confirm = true;
+                }
+                if ui.button("Keep trading").clicked() {
+                    close = true;
+                }
+            });
+        });
+        if modal.backdrop_response.clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            close = true;
+        }
+        if confirm {
+            self.outbox.push(TradingCommand::KillSwitch);
+            self.kill_confirm = false;
+        } else if close {
+            self.kill_confirm = false;
+        }
+    }
+
+    /// Sends the commands the panels produced to the trading worker.
+    fn send_commands(&mut self) {
+        if self.outbox.is_empty() {
+            return;
+        }
+        let cmds = std::mem::take(&mut self.outbox);
+        match &self.trading {
+            Some(t) => {
+                for c in cmds {
+                    if !t.send(c) {
+                        tracing::warn!("the trading worker has stopped; command dropped");
+                    }
+                }
+            }
+            None => tracing::warn!(commands = cmds.len(), "trading is not running in this session; commands dropped"),
+        }
+    }
+
+    fn shutdown(&mut self) {
         if let Some(c) = &self.commands {
             let _ = c.send(FeedCommand::Shutdown);
+        }
+        if let Some(t) = self.trading.as_mut() {
+            t.shutdown();
         }
     }
 }
@@ -220,7 +358,9 @@ fn badge(ui: &mut egui::Ui, kind: Option<FeedKind>) {
         });
 }
 
-fn top_bar(ui: &mut egui::Ui, store: &Store) {
+/// Draws the top bar; returns whether the kill switch was pressed.
+fn top_bar(ui: &mut egui::Ui, store: &Store) -> bool {
+    let mut kill = false;
     egui::Panel::top("top_bar")
         .frame(
             egui::Frame::new()
@@ -235,6 +375,28 @@ fn top_bar(ui: &mut egui::Ui, store: &Store) {
                 ui.separator();
                 badge(ui, store.feed_kind());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if store.trading().status.is_some() {
+                        let r = ui.add(
+                            egui::Button::new(RichText::new("KILL SWITCH").strong().color(theme::TEXT))
+                                .fill(theme::faded(theme::LOSS, 0.8)),
+                        );
+                        r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, "Kill switch"));
+                        if r.clicked() {
+                            kill = true;
+                        }
+                        if let Some(s) = &store.trading().snapshot {
+                            let v = usd_signed(s.summary.total.net_pnl_usd);
+                            let r = ui.label(
+                                RichText::new(format!("P&L {v}"))
+                                    .monospace()
+                                    .color(theme::signed(Some(s.summary.total.net_pnl_usd))),
+                            );
+                            r.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Book P&L {v}"))
+                            });
+                        }
+                        ui.separator();
+                    }
                     let clock = store.feed_time().map_or("--".to_string(), format::exchange_time);
                     let r = ui.label(RichText::new(&clock).monospace().color(theme::TEXT));
                     r.widget_info(|| {
@@ -244,9 +406,33 @@ fn top_bar(ui: &mut egui::Ui, store: &Store) {
                 });
             });
         });
+    kill
 }
 
-fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &str) {
+/// Draws the circuit-breaker banner while it is tripped; returns whether reset was pressed.
+fn breaker_banner(ui: &mut egui::Ui, store: &Store) -> bool {
+    let Some(s) = store.trading().snapshot.as_ref().filter(|s| s.breaker_tripped) else { return false };
+    let mut reset = false;
+    egui::Panel::top("breaker_banner")
+        .frame(egui::Frame::new().fill(theme::faded(theme::LOSS, 0.35)).inner_margin(egui::Margin::symmetric(10, 6)))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let text = format!(
+                    "CIRCUIT BREAKER TRIPPED: day P&L {} reached the daily loss limit of {}. Only orders that reduce a position are accepted until it is reset.",
+                    usd_signed(s.summary.day_pnl_net_usd),
+                    usd(s.max_daily_loss_usd)
+                );
+                let r = ui.label(RichText::new(&text).strong().color(theme::TEXT));
+                r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Circuit breaker {text}")));
+                if ui.button(RichText::new("Reset circuit breaker").strong()).clicked() {
+                    reset = true;
+                }
+            });
+        });
+    reset
+}
+
+fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &str, trading: Option<&TradingHandle>) {
     egui::Panel::bottom("status_bar")
         .frame(
             egui::Frame::new()
@@ -290,6 +476,20 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
                         .monospace()
                         .color(theme::MUTED),
                 );
+                if let Some(t) = trading {
+                    ui.separator();
+                    let (text, color) = match &store.trading().status {
+                        Some(WorkerStatus::Ready) => ("ready".to_string(), theme::PROFIT),
+                        Some(WorkerStatus::Stopped(why)) => (format!("stopped: {why}"), theme::LOSS),
+                        Some(WorkerStatus::WaitingForMarket) => ("waiting for market data".to_string(), theme::WARNING),
+                        Some(WorkerStatus::MarketClosed) => ("market feed ended".to_string(), theme::WARNING),
+                        Some(WorkerStatus::Starting) | None => ("starting".to_string(), theme::WARNING),
+                    };
+                    let label = format!("Trading: {text}");
+                    let r = ui.label(RichText::new(&label).monospace().color(color));
+                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
+                    ui.label(RichText::new(t.db_path().display().to_string()).monospace().small().color(theme::MUTED));
+                }
             });
         });
 }

@@ -9,6 +9,7 @@ pub mod overlays;
 pub mod panels;
 pub mod store;
 pub mod theme;
+pub mod workers;
 
 pub use app::{CrudeApp, DRAIN_BUDGET_NS, PanelId, STATE_KEY, UiState};
 pub use store::{Store, StoreConfig};

@@ -14,6 +14,7 @@ use crude_model::{
 };
 
 use crate::bars::BarSeries;
+use crate::workers::trading::{TradingUpdate, TradingView};
 
 /// Store limits.
 #[derive(Debug, Clone, Copy)]
@@ -242,6 +243,8 @@ pub struct Store {
     /// Feed time of the latest event (the exchange clock on screen).
     feed_time: Option<Timestamp>,
     pub stats: FeedStats,
+    /// What the trading worker last reported (orders, positions, blotter).
+    trading: TradingView,
 }
 
 impl Store {
@@ -262,7 +265,23 @@ impl Store {
             feed_status: FeedStatus::Connecting,
             feed_time: None,
             stats: FeedStats::default(),
+            trading: TradingView::default(),
         }
+    }
+
+    /// Apply one update from the trading worker.
+    pub fn apply_trading(&mut self, u: TradingUpdate) {
+        self.trading.apply(u);
+    }
+
+    /// What the trading worker last reported.
+    pub fn trading(&self) -> &TradingView {
+        &self.trading
+    }
+
+    /// The trading view, for tests and benches that fill it directly.
+    pub fn trading_mut(&mut self) -> &mut TradingView {
+        &mut self.trading
     }
 
     /// Apply a batch that left the feed at `sent_wall`, at wall time `now_wall`.

@@ -108,11 +108,54 @@ const MAX_SLEEP: Duration = Duration::from_millis(50);
 /// each batch is queued (the app passes `egui::Context::request_repaint`).
 pub fn spawn_feed(
     rt: &tokio::runtime::Handle,
+    feed: Box<dyn MarketFeed>,
+    speed: Speed,
+    wall: Arc<dyn Clock>,
+    notify: Arc<dyn Fn() + Send + Sync>,
+    capacity: usize,
+) -> FeedHandle {
+    FeedHandle::spawn_with_taps(rt, feed, speed, wall, notify, capacity, Vec::new())
+}
+
+/// Sends a copy of `batch` to every tap, dropping taps whose receiver has gone. A tap that
+/// is full makes the feed wait (back-pressure), so a subscriber never misses an event.
+async fn send_to_taps(taps: &mut Vec<mpsc::Sender<FeedBatch>>, batch: &FeedBatch) {
+    let mut i = 0;
+    while i < taps.len() {
+        if taps[i].send(batch.clone()).await.is_err() {
+            taps.swap_remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+impl FeedHandle {
+    /// [`spawn_feed`] with a fan-out: every batch the app receives (history and live, in
+    /// the same order) is also sent, as a copy, to each of `taps` — e.g. the trading
+    /// worker, which fills paper orders against the same quotes the app shows. Taps are
+    /// served before the app; a tap whose receiver is dropped is removed, the feed goes on.
+    pub fn spawn_with_taps(
+        rt: &tokio::runtime::Handle,
+        feed: Box<dyn MarketFeed>,
+        speed: Speed,
+        wall: Arc<dyn Clock>,
+        notify: Arc<dyn Fn() + Send + Sync>,
+        capacity: usize,
+        taps: Vec<mpsc::Sender<FeedBatch>>,
+    ) -> FeedHandle {
+        spawn_inner(rt, feed, speed, wall, notify, capacity, taps)
+    }
+}
+
+fn spawn_inner(
+    rt: &tokio::runtime::Handle,
     mut feed: Box<dyn MarketFeed>,
     speed: Speed,
     wall: Arc<dyn Clock>,
     notify: Arc<dyn Fn() + Send + Sync>,
     capacity: usize,
+    mut taps: Vec<mpsc::Sender<FeedBatch>>,
 ) -> FeedHandle {
     let (tx, rx) = mpsc::channel::<FeedBatch>(capacity.max(1));
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel::<FeedCommand>();
@@ -123,7 +166,9 @@ pub fn spawn_feed(
         first.push(status);
         first.extend(initial);
         for chunk in first.chunks(MAX_BATCH) {
-            if tx.send(FeedBatch { events: chunk.to_vec(), sent_wall: wall.now(), history: true }).await.is_err() {
+            let batch = FeedBatch { events: chunk.to_vec(), sent_wall: wall.now(), history: true };
+            send_to_taps(&mut taps, &batch).await;
+            if tx.send(batch).await.is_err() {
                 return;
             }
         }
@@ -189,6 +234,7 @@ pub fn spawn_feed(
             };
             if !out.is_empty() {
                 let batch = FeedBatch { events: std::mem::take(&mut out), sent_wall: wall.now(), history: false };
+                send_to_taps(&mut taps, &batch).await;
                 if tx.send(batch).await.is_err() {
                     return; // the app has gone
                 }
@@ -196,7 +242,11 @@ pub fn spawn_feed(
             }
             if poll == FeedPoll::Ended {
                 let ev = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: wall.now() };
-                let _ = tx.send(FeedBatch { events: vec![ev], sent_wall: wall.now(), history: false }).await;
+                let batch = FeedBatch { events: vec![ev], sent_wall: wall.now(), history: false };
+                send_to_taps(&mut taps, &batch).await;
+                // Dropping the taps tells subscribers the feed has ended.
+                taps.clear();
+                let _ = tx.send(batch).await;
                 notify();
                 // Stay alive for commands so the app can still shut down cleanly.
                 while let Some(cmd) = cmd_rx.recv().await {
@@ -244,6 +294,93 @@ mod tests {
         p.set_speed(Timestamp::from_secs(10), 10.0);
         assert_eq!(p.feed_time(Timestamp::from_secs(10)), Timestamp::from_secs(20));
         assert_eq!(p.feed_time(Timestamp::from_secs(11)), Timestamp::from_secs(30));
+    }
+
+    /// A feed of `n` trades one second apart that then ends.
+    struct Ticks {
+        next: i64,
+        n: i64,
+    }
+
+    impl MarketFeed for Ticks {
+        fn kind(&self) -> crude_model::FeedKind {
+            crude_model::FeedKind::Replay
+        }
+        fn status(&self) -> FeedStatus {
+            FeedStatus::Replay
+        }
+        fn name(&self) -> &'static str {
+            "ticks"
+        }
+        fn subscribe(&mut self, _: &[crude_model::SeriesId]) -> Result<(), crate::FeedError> {
+            Ok(())
+        }
+        fn unsubscribe(&mut self, _: &[crude_model::SeriesId]) -> Result<(), crate::FeedError> {
+            Ok(())
+        }
+        fn request_history(&mut self, _: &crate::HistoryRequest) -> Result<Vec<crude_model::Bar>, crate::FeedError> {
+            Ok(Vec::new())
+        }
+        fn start_time(&self) -> Option<Timestamp> {
+            Some(Timestamp::from_secs(0))
+        }
+        fn next_event_time(&self) -> Option<Timestamp> {
+            (self.next < self.n).then(|| Timestamp::from_secs(self.next))
+        }
+        fn poll(&mut self, now: Timestamp, out: &mut Vec<MarketEvent>) -> FeedPoll {
+            while self.next < self.n && Timestamp::from_secs(self.next) <= now {
+                let contract = crude_model::ContractId::new(
+                    crude_model::Market::Wti,
+                    crude_model::ContractMonth::new(2027, 1).expect("valid month"),
+                );
+                out.push(MarketEvent::Trade(crude_model::Trade {
+                    contract,
+                    ts: Timestamp::from_secs(self.next),
+                    price: 70.0 + self.next as f64 * 0.01,
+                    size: 1,
+                }));
+                self.next += 1;
+            }
+            if self.next >= self.n { FeedPoll::Ended } else { FeedPoll::Pending }
+        }
+    }
+
+    #[test]
+    fn taps_receive_every_batch_the_app_receives() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (tap_tx, mut tap_rx) = mpsc::channel::<FeedBatch>(4);
+        let (gone_tx, gone_rx) = mpsc::channel::<FeedBatch>(4);
+        drop(gone_rx);
+        let mut handle = FeedHandle::spawn_with_taps(
+            rt.handle(),
+            Box::new(Ticks { next: 0, n: 500 }),
+            Speed::Max,
+            Arc::new(crude_model::LiveClock),
+            Arc::new(|| {}),
+            4,
+            vec![gone_tx, tap_tx],
+        );
+        let (app, tap) = rt.block_on(async {
+            let mut app = Vec::new();
+            let mut tap = Vec::new();
+            // The app's channel ends only on shutdown; stop at the end-of-feed status.
+            while let Some(b) = handle.events.recv().await {
+                let done = b.events.iter().any(|e| matches!(e, MarketEvent::Status { .. })) && !b.history;
+                app.extend(b.events);
+                if done {
+                    break;
+                }
+            }
+            // The tap's channel closes when the feed ends.
+            while let Some(b) = tap_rx.recv().await {
+                tap.extend(b.events);
+            }
+            (app, tap)
+        });
+        let trades = app.iter().filter(|e| matches!(e, MarketEvent::Trade(_))).count();
+        assert_eq!(trades, 500);
+        assert_eq!(app, tap);
+        let _ = handle.commands.send(FeedCommand::Shutdown);
     }
 
     #[test]

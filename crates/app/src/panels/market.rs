@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::chart::{self, ChartView};
 use crate::format;
 use crate::overlays::OverlayCache;
+use crate::panels::trade::OrderTicketPrefill;
 use crate::store::{QuoteState, Store};
 use crate::theme;
 
@@ -27,6 +28,9 @@ pub struct MarketState {
     pub view: ChartView,
     pub curve_market: Market,
     pub all_months: bool,
+    /// A price clicked on the quote board, for the shell to load into the order ticket.
+    #[serde(skip)]
+    pub prefill: Option<OrderTicketPrefill>,
 }
 
 impl Default for MarketState {
@@ -37,6 +41,7 @@ impl Default for MarketState {
             view: ChartView::default(),
             curve_market: Market::Wti,
             all_months: false,
+            prefill: None,
         }
     }
 }
@@ -157,19 +162,50 @@ fn board_row(
     if flash && !stale {
         last_text = last_text.background_color(theme::faded(last_color, 0.25));
     }
-    let lr = ui.label(last_text);
+    // Prices are clickable: they load the order ticket (bid: sell there, ask: buy there).
+    let contract = match id {
+        SeriesId::Contract(c) => Some(c),
+        SeriesId::Continuous { market, nth } => {
+            feed_now.map(|t| market.nth_contract(crude_model::trading_date(t), u32::from(nth)))
+        }
+    };
+    let mut prefill = |side: Option<crude_model::Side>, price: Option<f64>| {
+        if let Some(contract) = contract {
+            state.prefill = Some(OrderTicketPrefill { contract, side, price });
+        }
+    };
+    let lr = ui.add(egui::Label::new(last_text).sense(Sense::click())).on_hover_text("Click to load the order ticket");
     let last_str = format::price(m, q.last.or_else(|| q.mark()));
     lr.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("{name} last {last_str}")));
+    if lr.clicked() {
+        prefill(None, q.last.or_else(|| q.mark()));
+    }
     let chg = q.change();
     let cc = if stale { theme::MUTED } else { theme::signed(chg) };
     ui.label(RichText::new(format::change(m, chg)).monospace().color(cc));
     ui.label(RichText::new(format::pct(q.pct_change())).monospace().color(cc));
-    let bid = ui.label(RichText::new(format::price(m, q.bid)).monospace().color(text_color));
+    let bid = ui
+        .add(
+            egui::Label::new(RichText::new(format::price(m, q.bid)).monospace().color(text_color))
+                .sense(Sense::click()),
+        )
+        .on_hover_text("Click to sell at the bid");
     let bid_str = format::price(m, q.bid);
     bid.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("{name} bid {bid_str}")));
-    let ask = ui.label(RichText::new(format::price(m, q.ask)).monospace().color(text_color));
+    if bid.clicked() {
+        prefill(Some(crude_model::Side::Sell), q.bid);
+    }
+    let ask = ui
+        .add(
+            egui::Label::new(RichText::new(format::price(m, q.ask)).monospace().color(text_color))
+                .sense(Sense::click()),
+        )
+        .on_hover_text("Click to buy at the ask");
     let ask_str = format::price(m, q.ask);
     ask.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("{name} ask {ask_str}")));
+    if ask.clicked() {
+        prefill(Some(crude_model::Side::Buy), q.ask);
+    }
     ui.label(RichText::new(q.bid_size.to_string()).monospace().color(theme::MUTED));
     ui.label(RichText::new(q.ask_size.to_string()).monospace().color(theme::MUTED));
     ui.label(RichText::new(format::volume(volume)).monospace().color(text_color));

@@ -1,4 +1,9 @@
 //! One module per panel. Panels draw from the [`crate::store::Store`]; they do no I/O and
-//! no heavy maths.
+//! no heavy maths. Trading panels return what the user asked for as
+//! [`crate::workers::TradingCommand`]s, which the shell sends to the trading worker.
 
+pub mod blotter;
+pub mod ladder;
 pub mod market;
+pub mod positions;
+pub mod trade;

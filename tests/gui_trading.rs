@@ -1,0 +1,346 @@
+//! The trading panels driven headlessly through egui_kittest (AccessKit), against the real
+//! trading worker on its own thread and a temporary SQLite database: enter an order, see it
+//! fill, see the position and the blotter row; a rejected order shows its reason; bad input
+//! names the field and writes nothing; the ladder enters and amends orders; the kill switch
+//! flattens; the circuit breaker shows a banner until reset.
+//!
+//! Market data is a seeded simulator polled synchronously: every batch goes both to the
+//! app's feed channel and to the trading worker's tap, as the feed fan-out does live. The
+//! harness is stepped in bounded loops while the worker processes (yielding, never
+//! sleeping).
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::America::New_York;
+use crude_app::workers::{TradingWorker, TradingWorkerConfig};
+use crude_app::{CrudeApp, PanelId, StoreConfig, UiState};
+use crude_feeds::sim::{MarketSimulator, SimConfig};
+use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
+use crude_model::{Clock, ContractId, LiveClock, Market, MarketEvent, OrderStatus, SeriesId, Side, Timestamp};
+use crude_trading::{LimitsConfig, TradingConfig};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use tokio::sync::mpsc;
+
+/// Wednesday 2026-11-18 10:00 ET: the market is open.
+fn start() -> Timestamp {
+    Timestamp::from_datetime(&New_York.with_ymd_and_hms(2026, 11, 18, 10, 0, 0).unwrap())
+}
+
+fn front() -> ContractId {
+    Market::Wti.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap())
+}
+
+struct Rig {
+    h: Harness<'static, CrudeApp>,
+    feed: SimFeed,
+    app_tx: mpsc::Sender<FeedBatch>,
+    trade_tx: mpsc::Sender<FeedBatch>,
+    dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new(trading: TradingConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let wall: Arc<dyn Clock> = Arc::new(LiveClock);
+        let (app_tx, app_rx) = mpsc::channel::<FeedBatch>(1 << 16);
+        let (trade_tx, trade_rx) = mpsc::channel::<FeedBatch>(1 << 16);
+        let mut feed =
+            SimFeed::new(MarketSimulator::new(SimConfig { seed: 7, ..SimConfig::default() }, start()).unwrap(), 1);
+        let now = wall.now();
+        let status = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: now };
+        app_tx.try_send(FeedBatch { events: vec![status], sent_wall: now, history: true }).unwrap();
+        for chunk in feed.initial_events().chunks(4096) {
+            let b = FeedBatch { events: chunk.to_vec(), sent_wall: now, history: true };
+            trade_tx.try_send(b.clone()).unwrap();
+            app_tx.try_send(b).unwrap();
+        }
+        let cfg = TradingWorkerConfig::new(dir.path().join("crude.db"), trading, wall.clone()).unwrap();
+        let handle = TradingWorker::spawn(cfg, trade_rx, Arc::new(|| {})).unwrap();
+        let app = CrudeApp::new(StoreConfig::default(), Some(app_rx), None, wall, UiState::default(), "test".into())
+            .with_trading(handle);
+        let h = Harness::builder()
+            .with_size(egui::vec2(1600.0, 1000.0))
+            .build_ui_state(|ui, app: &mut CrudeApp| app.ui(ui), app);
+        let mut rig = Rig { h, feed, app_tx, trade_tx, dir };
+        rig.market(30);
+        rig.until("trading ready", |h| h.query_by_label("Trading: ready").is_some());
+        // The app applies the backlog within its frame budget: wait for the live quotes.
+        let c = front();
+        rig.until("live quotes", |h| {
+            h.state().store().quote(SeriesId::Contract(c)).is_some_and(|q| q.ask.is_some() && q.bid.is_some())
+                && h.state().store().feed_time().is_some_and(|t| t > start())
+        });
+        rig
+    }
+
+    /// `secs` more seconds of simulated market, to the app and to the trading worker.
+    fn market(&mut self, secs: i64) {
+        let t = self.feed.next_event_time().unwrap().add_nanos(secs * Timestamp::NANOS_PER_SEC);
+        let mut out = Vec::new();
+        assert_eq!(self.feed.poll(t, &mut out), FeedPoll::Pending);
+        let now = LiveClock.now();
+        for chunk in out.chunks(4096) {
+            let b = FeedBatch { events: chunk.to_vec(), sent_wall: now, history: false };
+            self.trade_tx.try_send(b.clone()).unwrap();
+            self.app_tx.try_send(b).unwrap();
+        }
+    }
+
+    /// Steps frames until `pred` holds (bounded; the worker runs meanwhile).
+    fn until(&mut self, what: &str, pred: impl Fn(&Harness<'static, CrudeApp>) -> bool) {
+        for _ in 0..3_000 {
+            self.h.step();
+            if pred(&self.h) {
+                return;
+            }
+            std::thread::yield_now();
+        }
+        let activity: Vec<String> = self.h.state().store().trading().activity.iter().map(|a| a.text.clone()).collect();
+        panic!("timed out waiting for {what}; trading activity: {activity:#?}");
+    }
+
+    fn panel(&mut self, name: &str, id: PanelId) {
+        self.h.get_by_label(name).click();
+        self.h.run_steps(2);
+        assert_eq!(self.h.state().ui_state().panel, id);
+    }
+
+    /// Clicks the widget labelled `label` once the layout has settled (grids size their
+    /// columns from the previous frame, so a row that just changed can move for a frame).
+    fn click(&mut self, label: &str) {
+        self.h.run_steps(2);
+        self.h.get_by_label(label).click();
+        self.h.run_steps(2);
+    }
+
+    fn set_field(&mut self, label: &str, text: &str) {
+        self.h.get_by_label(label).set_text_value_accesskit(text);
+        self.h.run_steps(2);
+    }
+
+    fn has(&self, label: &str) -> bool {
+        self.h.query_all_by_label_contains(label).next().is_some()
+    }
+
+    fn db(&self) -> crude_store::Store {
+        crude_store::Store::open_with(
+            &self.dir.path().join("crude.db"),
+            &crude_store::StoreOptions { create: false, integrity_check: false, ..Default::default() },
+        )
+        .unwrap()
+    }
+
+    fn position(&self, c: ContractId) -> i64 {
+        self.h.state().store().trading().snapshot.as_ref().map_or(0, |s| s.position_qty(c))
+    }
+
+    fn ask(&self, c: ContractId) -> f64 {
+        self.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.ask).unwrap()
+    }
+}
+
+#[test]
+fn enter_an_order_see_it_fill_the_position_and_the_blotter_row() {
+    let mut r = Rig::new(TradingConfig::default());
+    let c = front();
+    r.panel("Trade", PanelId::Trade);
+    assert_eq!(r.h.state().ui_state().trade.contract, c.to_string());
+    r.click("Type market");
+    r.set_field("Qty", "2");
+    r.click("Side buy");
+    // The preview comes back from the worker after the debounce.
+    r.until("pre-trade preview", |h| h.query_by_label("Pre-trade PASS").is_some());
+    assert!(r.has("Post-trade VaR n/a (limits-only check)"));
+    assert!(r.has("Utilisation contracts"));
+    assert!(r.has("Margin after $"));
+    // Enter submits (nothing has keyboard focus).
+    r.h.key_press(egui::Key::Enter);
+    r.until("order entered", |h| h.query_by_label_contains("Order entered").is_some());
+    r.market(3);
+    r.until("the fill", |h| h.query_by_label_contains("Activity #1 filled buy 2").is_some());
+    r.until("the position", |h| h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 2));
+    r.panel("Positions", PanelId::Positions);
+    let label = format!("Position {c} qty 2");
+    let qty = r.h.get_by_label(&label);
+    assert_eq!(qty.value().unwrap_or_default(), label);
+    assert!(r.has(&format!("Position {c} unrealised")));
+    assert!(r.has(&format!("Position {c} book share 100.0%")));
+    assert!(r.has(&format!("Fill 1 {c} buy 2 @")));
+    r.panel("Blotter", PanelId::Blotter);
+    r.until("the blotter row", |h| h.query_by_label_contains(&format!("Blotter fill 1 {c} buy 2 @")).is_some());
+    assert!(r.has("Blotter Trades 1"));
+    assert!(r.has("Blotter rows 1 of 1 fills"));
+    // What the panels show is in the database.
+    let fills = r.db().load_all_fills().unwrap();
+    assert_eq!(fills.len(), 1);
+    assert_eq!((fills[0].qty, fills[0].side), (2, Side::Buy));
+}
+
+#[test]
+fn a_rejected_order_shows_its_reason_and_bad_input_names_the_field() {
+    let mut r = Rig::new(TradingConfig::default());
+    r.panel("Trade", PanelId::Trade);
+    // Unparsable input is named at once, on the UI thread.
+    r.set_field("Qty", "1.5");
+    r.until("qty error", |h| h.query_by_label_contains("Ticket error qty: '1.5' is fractional").is_some());
+    // An off-tick price is refused by the worker's validation, naming the field.
+    r.set_field("Qty", "1");
+    r.set_field("Limit price", "70.005");
+    r.until("tick error", |h| h.query_by_label_contains("Ticket error limit_price:").is_some());
+    // A fat-finger price.
+    let far = format!("{:.2}", r.ask(front()) * 0.5);
+    r.set_field("Limit price", &far);
+    r.until("fat-finger error", |h| h.query_by_label_contains("fat-finger").is_some());
+    // An expired contract (CLZ6 stopped trading on 2026-11-19; CLX6 before the 18th).
+    r.set_field("Contract", "CLX6");
+    r.until("expired error", |h| h.query_by_label_contains("Ticket error contract:").is_some());
+    r.set_field("Contract", &front().to_string());
+    // 150 contracts breach the 100-contract limit: the preview says so …
+    r.click("Type market");
+    r.set_field("Qty", "150");
+    r.until("reject preview", |h| h.query_by_label("Pre-trade REJECT").is_some());
+    // … the order asks for confirmation (above 10 contracts) and is rejected with its reason.
+    r.click("Submit order");
+    assert!(r.has("Confirm order BUY 150"));
+    r.click("Send order");
+    r.until("rejection", |h| h.query_by_label_contains("Order rejected").is_some());
+    let reason = r.h.get_by_label_contains("Order rejected").value().unwrap_or_default();
+    assert!(reason.contains("contracts"), "{reason}");
+    // Only the rejected order was written; the refused tickets left nothing.
+    let orders = r.db().load_all_orders().unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].status, OrderStatus::Rejected);
+    assert_eq!(orders[0].qty, 150);
+}
+
+#[test]
+fn ladder_entry_drag_amend_and_kill_switch_flattens() {
+    let mut r = Rig::new(TradingConfig::default());
+    let c = front();
+    r.panel("Trade", PanelId::Trade);
+    r.until("ladder", |h| h.query_all_by_label_contains("Ladder buy at").next().is_some());
+    // Single click in the bid column at the ask: a marketable buy limit for the ladder qty.
+    let ask = format!("{:.2}", r.ask(c));
+    r.h.get_by_label_contains(&format!("Ladder buy at {ask} ")).click();
+    r.h.run_steps(2);
+    r.market(3);
+    r.until("ladder fill", |h| h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 1));
+    // A resting bid five ticks under the market.
+    let bid = r.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap();
+    let low = format!("{:.2}", bid - 0.05);
+    r.h.get_by_label_contains(&format!("Ladder buy at {low} ")).click();
+    r.until("working order", |h| h.query_by_label_contains(&format!("Ladder working buy 1 at {low}")).is_some());
+    // Acknowledged by the paper broker once market time passes its latency.
+    r.market(1);
+    r.until("acknowledged", |h| h.state().store().trading().working().iter().any(|o| o.status == OrderStatus::Working));
+    // Drag it two rows down: amended to two ticks lower.
+    let from = r.h.get_by_label_contains(&format!("Ladder working buy 1 at {low}")).rect().center();
+    let to = from + egui::vec2(0.0, 2.0 * crude_app::panels::ladder::ROW_H);
+    r.h.hover_at(from);
+    r.h.step();
+    r.h.drag_at(from);
+    r.h.step();
+    r.h.hover_at(from + egui::vec2(0.0, 8.0));
+    r.h.step();
+    r.h.hover_at(to);
+    r.h.step();
+    r.h.drop_at(to);
+    r.h.step();
+    let lower = format!("{:.2}", bid - 0.07);
+    r.until("amended order", |h| h.query_by_label_contains(&format!("Ladder working buy 1 at {lower}")).is_some());
+    // The kill switch: confirmation, then every order cancelled and every position flat.
+    r.click("Kill switch");
+    assert!(r.has("Kill switch Cancel 1 working orders and flatten 1 positions"));
+    r.click("Confirm kill switch");
+    r.market(3);
+    r.until("flat book", |h| {
+        h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 0 && s.working.is_empty())
+    });
+    assert_eq!(r.position(c), 0);
+    r.panel("Positions", PanelId::Positions);
+    assert!(r.has(&format!("Position {c} qty 0")));
+    assert!(r.has("No working orders"));
+    let audit = r.db().load_audit(Some(&["kill_switch"])).unwrap();
+    assert_eq!(audit.len(), 1);
+}
+
+#[test]
+fn quote_board_click_prefills_and_keys_drive_the_ticket() {
+    let mut r = Rig::new(TradingConfig::default());
+    let c = front();
+    r.h.run_steps(2);
+    let ask = r.ask(c);
+    r.h.get_by_label_contains(&format!("{c} ask ")).click();
+    r.h.run_steps(2);
+    let st = r.h.state().ui_state();
+    assert_eq!(st.panel, PanelId::Trade);
+    assert_eq!(st.trade.contract, c.to_string());
+    assert_eq!(st.trade.side, Side::Buy);
+    assert_eq!(st.trade.limit_price, format!("{ask:.2}"));
+    // S and B pick the side when no field has the keyboard; Esc clears the entry.
+    r.h.key_press(egui::Key::S);
+    r.h.run_steps(1);
+    assert_eq!(r.h.state().ui_state().trade.side, Side::Sell);
+    r.h.key_press(egui::Key::B);
+    r.h.run_steps(1);
+    assert_eq!(r.h.state().ui_state().trade.side, Side::Buy);
+    r.h.key_press(egui::Key::Escape);
+    r.h.run_steps(1);
+    assert!(r.h.state().ui_state().trade.limit_price.is_empty());
+    // Ctrl+N from another panel: a new order on the Trade panel.
+    r.panel("Market", PanelId::Market);
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    r.h.run_steps(2);
+    assert_eq!(r.h.state().ui_state().panel, PanelId::Trade);
+}
+
+#[test]
+fn positions_panel_amends_and_cancels_a_working_order() {
+    let mut r = Rig::new(TradingConfig::default());
+    let c = front();
+    r.panel("Trade", PanelId::Trade);
+    let bid = r.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap();
+    r.set_field("Qty", "3");
+    r.set_field("Limit price", &format!("{:.2}", bid - 0.10));
+    r.until("preview", |h| h.query_by_label("Pre-trade PASS").is_some());
+    r.click("Submit order");
+    r.until("order entered", |h| h.query_by_label_contains("Order entered").is_some());
+    r.market(1);
+    r.until("acknowledged", |h| h.state().store().trading().working().iter().any(|o| o.status == OrderStatus::Working));
+    r.panel("Positions", PanelId::Positions);
+    assert!(r.has("Working order 1 qty 3"));
+    r.click("Amend order 1");
+    let new_px = format!("{:.2}", bid - 0.20);
+    r.set_field("New price", &new_px);
+    r.set_field("New qty", "2");
+    r.click("Send amend");
+    r.until("amended", |h| h.query_by_label(&format!("Working order 1 price {new_px}")).is_some());
+    assert!(r.has("Working order 1 qty 2"));
+    r.click("Cancel order 1");
+    r.until("cancelled", |h| h.query_by_label("No working orders").is_some());
+    let events = r.db().load_order_events(Some(1)).unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["submitted", "accepted", "amended", "cancelled"]);
+}
+
+#[test]
+fn circuit_breaker_banner_until_reset() {
+    // Commission and fees of one round of buying exceed a $5 daily loss limit.
+    let cfg = TradingConfig {
+        limits: LimitsConfig { max_daily_loss_usd: 5.0, ..LimitsConfig::default() },
+        ..Default::default()
+    };
+    let mut r = Rig::new(cfg);
+    r.panel("Trade", PanelId::Trade);
+    r.click("Type market");
+    r.set_field("Qty", "2");
+    r.click("Submit order");
+    r.market(3);
+    r.until("breaker banner", |h| h.query_by_label_contains("Circuit breaker CIRCUIT BREAKER TRIPPED").is_some());
+    r.click("Reset circuit breaker");
+    r.until("banner gone", |h| h.query_by_label_contains("Circuit breaker CIRCUIT BREAKER TRIPPED").is_none());
+    let audit = r.db().load_audit(Some(&["circuit_breaker_trip", "circuit_breaker_reset"])).unwrap();
+    assert_eq!(audit.len(), 2);
+}
