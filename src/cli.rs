@@ -72,6 +72,10 @@ struct Cli {
     /// SQLite database for the app's orders, fills and audit log; default `crude.db` in the user data directory.
     #[arg(long, env = "CRUDE_DB")]
     db: Option<PathBuf>,
+
+    /// Trading settings (paper broker, validation, limits); default `config/trading.yaml` when present.
+    #[arg(long, env = "CRUDE_TRADING_CONFIG", global = true)]
+    trading_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -351,7 +355,7 @@ pub fn main() -> ExitCode {
         Some(Command::Option { ref option_type, forward, strike, years, vol, price, rate, json }) => {
             run_option(option_type, forward, strike, years, vol, price, rate, json)
         }
-        Some(Command::Trade { ref db, ref action }) => run_trade(db.as_deref(), action),
+        Some(Command::Trade { ref db, ref action }) => run_trade(db.as_deref(), cli.trading_config.as_deref(), action),
         Some(Command::Blotter { ref db, ref from, ref to, ref strategy, ref contract, ref export, json }) => {
             let args = crude_trading::cli::BlotterArgs {
                 from: from.clone(),
@@ -400,6 +404,19 @@ fn init_logging() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     };
     let _ = tracing_subscriber::registry().with(stderr).with(file_layer).try_init();
     guard
+}
+
+/// Trading settings: the file given, else `config/trading.yaml` when present, else defaults.
+fn load_trading_config(path: Option<&Path>) -> Result<crude_trading::TradingConfig, Failure> {
+    let default_path = Path::new("config/trading.yaml");
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None if default_path.exists() => default_path.to_path_buf(),
+        None => return Ok(crude_trading::TradingConfig::default()),
+    };
+    crude_trading::TradingConfig::load(&path)
+        .map_err(|e| anyhow!("{e} (see the documented fields in config/trading.yaml)"))
+        .map_err(bad_input)
 }
 
 /// Simulator settings: the file given, else `config/simulator.yaml` when present, else defaults.
@@ -490,14 +507,15 @@ fn trading<T>(r: Result<T, crude_trading::cli::CliError>) -> Result<(), Failure>
     r.map(|_| ()).map_err(|e| Failure { code: e.exit_code(), error: e.into() })
 }
 
-fn run_trade(db: Option<&Path>, action: &TradeAction) -> Result<(), Failure> {
+fn run_trade(db: Option<&Path>, trading_config: Option<&Path>, action: &TradeAction) -> Result<(), Failure> {
     use crude_trading::cli::{CliEnv, RunArgs, SubmitArgs};
     let db = db_path(db);
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display())).map_err(failure)?;
     }
     let user = std::env::var("USER").unwrap_or_else(|_| "trader".to_string());
-    let env = CliEnv::new(LiveClock.now(), &user).map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
+    let mut env = CliEnv::new(LiveClock.now(), &user).map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
+    env.config = load_trading_config(trading_config)?;
     let mut out = std::io::stdout().lock();
     match action {
         TradeAction::Submit {
@@ -579,6 +597,7 @@ fn speed_label(s: Speed) -> String {
 /// opened leaves the app running read-only (market data only) with the reason logged.
 fn start_trading_worker(
     db: &Path,
+    trading: crude_trading::TradingConfig,
     wall: Arc<dyn Clock>,
     taps: tokio::sync::mpsc::Receiver<crude_feeds::FeedBatch>,
     notify: Arc<dyn Fn() + Send + Sync>,
@@ -590,11 +609,10 @@ fn start_trading_worker(
         return None;
     }
     let started =
-        crude_app::workers::TradingWorkerConfig::new(db.to_path_buf(), crude_trading::TradingConfig::default(), wall)
-            .and_then(|mut config| {
-                config.user = std::env::var("USER").unwrap_or_else(|_| "trader".into());
-                crude_app::workers::TradingWorker::spawn(config, taps, notify)
-            });
+        crude_app::workers::TradingWorkerConfig::new(db.to_path_buf(), trading, wall).and_then(|mut config| {
+            config.user = std::env::var("USER").unwrap_or_else(|_| "trader".into());
+            crude_app::workers::TradingWorker::spawn(config, taps, notify)
+        });
     match started {
         Ok(worker) => {
             tracing::info!(db = %db.display(), "trading worker started");
@@ -629,6 +647,7 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
     };
     let mut feed_slot = Some(feed);
     let db = db_path(cli.db.as_deref());
+    let mut trading_config = Some(load_trading_config(cli.trading_config.as_deref())?);
     eframe::run_native(
         "crude",
         options,
@@ -647,7 +666,8 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
                 4096,
                 vec![tap_tx],
             );
-            let trading = start_trading_worker(&db, wall.clone(), tap_rx, notify);
+            let trading_config = trading_config.take().ok_or("the app was created twice")?;
+            let trading = start_trading_worker(&db, trading_config, wall.clone(), tap_rx, notify);
             let mut app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label);
             if let Some(trading) = trading {
                 app = app.with_trading(trading);

@@ -17,6 +17,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("CRUDE_DATA_DIR", "user data directory (logs, databases)"),
     ("CRUDE_LOG_FILE", "set to 0 to disable the rolling log file"),
     ("CRUDE_DB", "SQLite database for orders, fills and the audit log"),
+    ("CRUDE_TRADING_CONFIG", "trading settings file (paper broker, validation, limits)"),
 ];
 
 /// Load `.env` from the working directory if present.

@@ -241,6 +241,34 @@ fn indicators_writes_the_default_header() {
 }
 
 #[test]
+fn shipped_trading_config_matches_the_documented_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/trading.yaml");
+    let cfg = crude_trading::TradingConfig::load(&path).unwrap();
+    cfg.validate("config/trading.yaml").unwrap();
+    assert_eq!(cfg, crude_trading::TradingConfig::default());
+}
+
+#[test]
+fn a_bad_trading_config_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let cfg = dir.path().join("trading.yaml");
+    std::fs::write(&cfg, "broker:\n  comission_usd_per_contract: 1\n").unwrap();
+    let out = crude()
+        .args(["trade", "--db"])
+        .arg(&db)
+        .arg("--trading-config")
+        .arg(&cfg)
+        .args(["submit", "--contract", "CL1", "--side", "buy", "--qty", "1", "--type", "market"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("comission_usd_per_contract"), "{err}");
+    assert!(!db.exists(), "no database may be created from a rejected configuration");
+}
+
+#[test]
 fn paper_trade_is_durable_and_auditable() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
