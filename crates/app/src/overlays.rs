@@ -1,9 +1,15 @@
 //! Chart overlays (SMA 20, EMA 50, Bollinger 20/2) kept incrementally in step with a bar
-//! series: a new or updated last bar costs O(period), not a recomputation of the series.
-//! Definitions follow TA-Lib: the EMA is seeded with the SMA of its first `n` closes and
-//! Bollinger bands use the population standard deviation.
+//! series, computed by the signals crate's streaming indicators (the same TA-Lib
+//! definitions the signal engine and `crude indicators` use: the EMA is seeded with the SMA
+//! of its first `n` closes, Bollinger bands use the population standard deviation).
+//!
+//! The indicators' state holds every closed bar; the last bar may still change, so its
+//! values come from a copy of that state updated with its current close. A new or updated
+//! last bar therefore costs O(1) for the EMA and O(period) for the SMA and bands.
 
 use std::collections::VecDeque;
+
+use crude_signals::{Bollinger, Ema, Sma};
 
 use crate::bars::BarSeries;
 
@@ -15,12 +21,47 @@ const BB_K: f64 = 2.0;
 /// Plot points of the three Bollinger lines: upper, middle, lower.
 pub type BandPoints = (Vec<[f64; 2]>, Vec<[f64; 2]>, Vec<[f64; 2]>);
 
+/// The streaming indicators over a series' closed bars.
+#[derive(Debug, Clone)]
+struct Indicators {
+    sma: Sma,
+    ema: Ema,
+    bb: Bollinger,
+}
+
+impl Indicators {
+    fn new() -> Self {
+        // The periods are constants inside the indicators' valid ranges.
+        Self {
+            sma: Sma::new(SMA_N).expect("SMA period in range"),
+            ema: Ema::new(EMA_N).expect("EMA period in range"),
+            bb: Bollinger::new(BB_N, BB_K).expect("Bollinger parameters in range"),
+        }
+    }
+
+    /// Feeds `close`; (SMA, EMA, upper, lower), NaN over each lookback.
+    fn update(&mut self, close: f64) -> [f64; 4] {
+        let sma = self.sma.update(close).unwrap_or(f64::NAN);
+        let ema = self.ema.update(close).unwrap_or(f64::NAN);
+        let (upper, lower) = self.bb.update(close).map_or((f64::NAN, f64::NAN), |b| (b.upper, b.lower));
+        [sma, ema, upper, lower]
+    }
+}
+
+impl Default for Indicators {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Overlay values aligned with a series' bars.
 #[derive(Debug, Default)]
 pub struct OverlayCache {
     evicted: u64,
     first_close: Option<u64>,
-    closes: VecDeque<f64>,
+    /// Bars whose close has been fed to `closed` (every bar but the last).
+    closed_count: usize,
+    closed: Indicators,
     sma: VecDeque<f64>,
     ema: VecDeque<f64>,
     bb_upper: VecDeque<f64>,
@@ -33,52 +74,37 @@ impl OverlayCache {
         let bars = series.bars();
         let n = bars.len();
         // Bars dropped at the front of a bounded series: drop the same overlay values (the
-        // values of the bars that remain do not depend on the dropped ones beyond what
-        // they already hold).
+        // indicator state already holds what the remaining values depend on).
         let dropped = series.evicted().saturating_sub(self.evicted) as usize;
-        if dropped > 0 && dropped < self.closes.len() {
-            for v in [&mut self.closes, &mut self.sma, &mut self.ema, &mut self.bb_upper, &mut self.bb_lower] {
+        if dropped > 0 && dropped < self.closed_count {
+            for v in [&mut self.sma, &mut self.ema, &mut self.bb_upper, &mut self.bb_lower] {
                 v.drain(..dropped);
             }
+            self.closed_count -= dropped;
             self.evicted = series.evicted();
             self.first_close = bars.front().map(|b| b.start.0 as u64);
         }
         let first = bars.front().map(|b| b.start.0 as u64);
-        let from = if series.evicted() != self.evicted || first != self.first_close || n < self.closes.len() {
+        if series.evicted() != self.evicted || first != self.first_close || n < self.closed_count {
             // A different series: start over.
-            self.evicted = series.evicted();
-            self.first_close = first;
-            self.closes.clear();
-            0
-        } else {
-            // The previous last bar may have changed since; redo it.
-            self.closes.len().saturating_sub(1)
-        };
-        self.closes.truncate(from);
-        self.closes.extend(bars.range(from..).map(|b| b.close));
+            *self = Self { evicted: series.evicted(), first_close: first, ..Self::default() };
+        }
+        // Values from `closed_count` on may have changed (the old last bar) or are new.
+        let from = self.closed_count;
         for v in [&mut self.sma, &mut self.ema, &mut self.bb_upper, &mut self.bb_lower] {
             v.truncate(from);
         }
-        for i in from..n {
-            let sma = window_mean(&self.closes, i, SMA_N);
-            self.sma.push_back(sma);
-            let ema = if i + 1 < EMA_N {
-                f64::NAN
-            } else if i + 1 == EMA_N {
-                window_mean(&self.closes, i, EMA_N)
+        for (i, bar) in bars.range(from..).enumerate() {
+            let values = if from + i + 1 < n {
+                self.closed_count += 1;
+                self.closed.update(bar.close)
             } else {
-                let k = 2.0 / (EMA_N as f64 + 1.0);
-                self.ema[i - 1] + k * (self.closes[i] - self.ema[i - 1])
+                self.closed.clone().update(bar.close)
             };
-            self.ema.push_back(ema);
-            let mid = window_mean(&self.closes, i, BB_N);
-            let sd = if mid.is_nan() {
-                f64::NAN
-            } else {
-                (self.closes.range(i + 1 - BB_N..=i).map(|c| (c - mid) * (c - mid)).sum::<f64>() / BB_N as f64).sqrt()
-            };
-            self.bb_upper.push_back(mid + BB_K * sd);
-            self.bb_lower.push_back(mid - BB_K * sd);
+            self.sma.push_back(values[0]);
+            self.ema.push_back(values[1]);
+            self.bb_upper.push_back(values[2]);
+            self.bb_lower.push_back(values[3]);
         }
     }
 
@@ -140,13 +166,6 @@ impl OverlayCache {
     }
 }
 
-fn window_mean(v: &VecDeque<f64>, i: usize, n: usize) -> f64 {
-    if i + 1 < n {
-        return f64::NAN;
-    }
-    v.range(i + 1 - n..=i).sum::<f64>() / n as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +221,22 @@ mod tests {
             assert!((cache.sma[i] - full.sma[j]).abs() < 1e-9);
             assert!((cache.ema[i] - full.ema[j]).abs() < 1e-9);
             assert!((cache.bb_lower[i] - full.bb_lower[j]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn equals_the_signal_crates_batch_indicators() {
+        let closes: Vec<f64> = (0..500).map(|i| 70.0 + (i as f64 * 0.05).sin() * 5.0 - i as f64 * 0.002).collect();
+        let mut c = OverlayCache::default();
+        c.update(&series(&closes));
+        let sma = crude_signals::sma(&closes, SMA_N).unwrap();
+        let ema = crude_signals::ema(&closes, EMA_N).unwrap();
+        let bb = crude_signals::bollinger(&closes, BB_N, BB_K).unwrap();
+        let same = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        for i in 0..closes.len() {
+            assert!(same(c.sma[i], sma[i]), "sma {i}");
+            assert!(same(c.ema[i], ema[i]), "ema {i}");
+            assert!(same(c.bb_upper[i], bb.upper[i]) && same(c.bb_lower[i], bb.lower[i]), "bands {i}");
         }
     }
 
