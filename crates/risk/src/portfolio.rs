@@ -70,6 +70,28 @@ impl Position {
     }
 }
 
+/// A portfolio's exposure in one contract of the model, for callers that aggregate
+/// positions themselves (the risk engine maps options to their delta-equivalent).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Exposure {
+    /// A contract of the model's history.
+    pub contract: ContractId,
+    /// Exposure, USD (`Σ delta-equivalent contracts × multiplier × price`).
+    pub exposure_usd: f64,
+    /// Value of one futures contract (`multiplier × price`), USD, for the per-contract
+    /// marginal VaR.
+    pub unit_value_usd: f64,
+}
+
+/// Simulated Monte Carlo P&L of one horizon (the same draws the Monte Carlo figures use).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonteCarloPnl {
+    /// Horizon of the sample, days.
+    pub horizon_days: u32,
+    /// One P&L per path, USD (order unspecified).
+    pub pnl_usd: Vec<f64>,
+}
+
 /// Daily log returns of several contracts on the same days, oldest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReturnHistory {
@@ -158,7 +180,7 @@ pub enum CovarianceMethod {
 }
 
 /// Settings of the portfolio risk model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PortfolioRiskConfig {
     /// Days of history used (default [`DEFAULT_PORTFOLIO_WINDOW`]).
     pub window_days: usize,
@@ -384,6 +406,65 @@ impl PortfolioRiskModel {
         &self.config
     }
 
+    /// The contracts of the model, in the history's column order.
+    pub fn contracts(&self) -> &[ContractId] {
+        &self.contracts
+    }
+
+    fn book_from_exposures(&self, exposures: &[Exposure]) -> Result<Book, RiskCliError> {
+        let n = self.contracts.len();
+        let mut out = vec![0.0; n];
+        let mut unit_value = vec![0.0; n];
+        for e in exposures {
+            let Some(i) = self.contracts.iter().position(|c| *c == e.contract) else {
+                return Err(RiskCliError::BadArgument {
+                    argument: "position",
+                    value: e.contract.to_string(),
+                    reason: "the return history has no column for this contract; add its returns".to_string(),
+                });
+            };
+            if !e.exposure_usd.is_finite() || !e.unit_value_usd.is_finite() {
+                return Err(RiskCliError::BadArgument {
+                    argument: "exposure_usd",
+                    value: format!("{} ({})", e.exposure_usd, e.contract),
+                    reason: "exposures and unit values must be finite numbers of USD".to_string(),
+                });
+            }
+            out[i] += e.exposure_usd;
+            if unit_value[i] == 0.0 {
+                unit_value[i] = e.unit_value_usd;
+            }
+        }
+        let held = (0..n).filter(|&i| out[i] != 0.0).collect();
+        Ok(Book { exposures: out, held, unit_value })
+    }
+
+    /// Every figure for exposures given per contract, plus the Monte Carlo P&L sample of
+    /// the 1-day horizon (or of the shortest configured horizon when 1 day is not
+    /// configured) from the same draws as the Monte Carlo figures.
+    ///
+    /// # Errors
+    /// [`RiskCliError::BadArgument`] for a contract missing from the history or a
+    /// non-finite exposure.
+    pub fn report_exposures(
+        &self,
+        exposures: &[Exposure],
+    ) -> Result<(PortfolioRiskReport, MonteCarloPnl), RiskCliError> {
+        let book = self.book_from_exposures(exposures)?;
+        let (monte_carlo, sample) = self.monte_carlo_with_sample(&book);
+        let report = PortfolioRiskReport {
+            observations: self.days,
+            covariance_repaired: self.covariance_repaired,
+            net_exposure_usd: book.exposures.iter().sum(),
+            gross_exposure_usd: book.exposures.iter().map(|v| v.abs()).sum(),
+            parametric: self.parametric_book(&book),
+            historical: self.historical_book(&book),
+            monte_carlo,
+            components: self.components_book(&book),
+        };
+        Ok((report, sample))
+    }
+
     fn book(&self, positions: &[Position]) -> Result<Book, RiskCliError> {
         let n = self.contracts.len();
         let mut exposures = vec![0.0; n];
@@ -500,14 +581,26 @@ impl PortfolioRiskModel {
     }
 
     fn monte_carlo_book(&self, book: &Book) -> Vec<RiskFigure> {
+        self.monte_carlo_with_sample(book).0
+    }
+
+    /// The horizon whose P&L sample [`Self::report_exposures`] returns.
+    fn sample_horizon(&self) -> u32 {
+        let h = &self.config.horizons_days;
+        if h.contains(&1) { 1 } else { h.iter().copied().min().unwrap_or(1) }
+    }
+
+    fn monte_carlo_with_sample(&self, book: &Book) -> (Vec<RiskFigure>, MonteCarloPnl) {
         let n = self.contracts.len();
         let k = book.held.len();
         let horizons = &self.config.horizons_days;
+        let sample_horizon = self.sample_horizon();
         if k == 0 {
-            return self.tail_figures(
+            let figures = self.tail_figures(
                 &mut horizons.iter().map(|&h| (h, vec![0.0; self.config.mc_paths])).collect::<Vec<_>>(),
                 false,
             );
+            return (figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd: vec![0.0; self.config.mc_paths] });
         }
         let sub: Vec<f64> =
             book.held.iter().flat_map(|&i| book.held.iter().map(move |&j| self.covariance[i * n + j])).collect();
@@ -568,7 +661,9 @@ impl PortfolioRiskModel {
             .enumerate()
             .map(|(hi, &h)| (h, parts.iter().flat_map(|p| p[hi].iter().copied()).collect()))
             .collect();
-        self.tail_figures(&mut by_horizon, false)
+        let figures = self.tail_figures(&mut by_horizon, false);
+        let pnl_usd = by_horizon.into_iter().find(|(h, _)| *h == sample_horizon).map(|(_, p)| p).unwrap_or_default();
+        (figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd })
     }
 
     /// Monte Carlo VaR and ES with correlated normal shocks and full revaluation.
@@ -585,7 +680,10 @@ impl PortfolioRiskModel {
     /// # Errors
     /// As [`Self::parametric`].
     pub fn components(&self, positions: &[Position]) -> Result<Vec<ComponentVar>, RiskCliError> {
-        let book = self.book(positions)?;
+        Ok(self.components_book(&self.book(positions)?))
+    }
+
+    fn components_book(&self, book: &Book) -> Vec<ComponentVar> {
         let (sigma, sv) = self.sigma_and_gradient(&book.exposures);
         let mut out = Vec::new();
         for &c in &self.config.confidences {
@@ -605,7 +703,7 @@ impl PortfolioRiskModel {
                 });
             }
         }
-        Ok(out)
+        out
     }
 
     /// The change in VaR if `order` were added to `positions`, by `method`, at every
