@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS signal_composites (
     UNIQUE (market, ts_ns)
 );
 CREATE INDEX IF NOT EXISTS signal_composites_open ON signal_composites (market, exit_price);
+CREATE INDEX IF NOT EXISTS signal_composites_bar ON signal_composites (market, bar_index);
 CREATE TABLE IF NOT EXISTS signal_components (
     composite_id   INTEGER NOT NULL REFERENCES signal_composites (id) ON DELETE CASCADE,
     source         TEXT    NOT NULL,
@@ -1039,5 +1040,26 @@ mod tests {
         assert!(err.to_string().contains("schema version 7 is newer"), "{err}");
         let err = SignalHistory::open(&dir.path().join("missing/dir/x.sqlite")).unwrap_err();
         assert!(err.to_string().contains("missing/dir/x.sqlite"), "{err}");
+    }
+
+    #[test]
+    fn pnl_join_finds_each_composite_by_its_bar() {
+        // Without an index on (market, bar_index) the P&L join scans every composite of
+        // the market for each bar: quadratic in the history's length.
+        let h = history_with_known_outcomes();
+        let plan: Vec<String> = h
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT p.ts_ns FROM signal_prices p
+                 JOIN signal_prices q ON q.market = p.market AND q.bar_index = p.bar_index - 1
+                 JOIN signal_composites c ON c.market = q.market AND c.bar_index = q.bar_index
+                 WHERE p.market = 'CL' ORDER BY p.bar_index",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|l| l.contains("signal_composites_bar (market=? AND bar_index=?)")), "{plan:?}");
     }
 }
