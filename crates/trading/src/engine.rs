@@ -59,6 +59,12 @@ pub struct SpreadOutcome {
     pub legs: Vec<SubmitOutcome>,
 }
 
+/// The legs of a spread as orders (with their ratios) and their pre-trade results.
+struct CheckedSpread {
+    legs: Vec<(OrderRequest, i64)>,
+    results: Vec<PreTradeResult>,
+}
+
 /// A change to a working order; `None` keeps the current value.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct AmendRequest {
@@ -357,13 +363,11 @@ impl<B: Broker> Engine<B> {
         Ok(SubmitOutcome { order_id, client_order_id, status, pre_trade: pre })
     }
 
-    /// Submits a spread as linked legs: every leg is validated and risk-checked first; if a
-    /// leg fails validation nothing is entered, if the pre-trade check rejects a leg every
-    /// leg is recorded as rejected.
-    ///
-    /// # Errors
-    /// [`TradingError::BadSpread`], [`TradingError::Invalid`] (naming the leg).
-    pub fn submit_spread(&mut self, req: &SpreadRequest) -> Result<SpreadOutcome, TradingError> {
+    /// Builds, validates and pre-trade checks the legs of a spread, together: leg `i` is
+    /// checked against the book as it would be with legs `0..i` working (so position,
+    /// notional and VaR checks see the whole spread, not each leg alone). When any leg is
+    /// rejected every leg is marked rejected, with the rejected legs' reasons.
+    fn check_spread(&self, req: &SpreadRequest) -> Result<CheckedSpread, TradingError> {
         req.validate_shape()?;
         let mut legs = Vec::new();
         for (i, (contract, side, qty)) in req.leg_orders().into_iter().enumerate() {
@@ -382,8 +386,12 @@ impl<B: Broker> Engine<B> {
             })?;
             legs.push((r, req.legs[i].ratio));
         }
-        let view = self.book_view();
-        let mut results: Vec<PreTradeResult> = legs.iter().map(|(r, _)| self.check.check(r, &view)).collect();
+        let mut view = self.book_view();
+        let mut results: Vec<PreTradeResult> = Vec::with_capacity(legs.len());
+        for (r, _) in &legs {
+            results.push(self.check.check(r, &view));
+            view.working_orders.push(self.hypothetical_order(r));
+        }
         let rejected: Vec<String> = results
             .iter()
             .enumerate()
@@ -398,13 +406,64 @@ impl<B: Broker> Engine<B> {
                 }
             }
         }
+        Ok(CheckedSpread { legs, results })
+    }
+
+    /// An order as the pre-trade check would see `r` once entered (not yet acknowledged).
+    fn hypothetical_order(&self, r: &OrderRequest) -> Order {
+        Order {
+            order_id: 0,
+            client_order_id: String::new(),
+            contract: r.contract,
+            side: r.side,
+            qty: r.qty,
+            order_type: r.order_type,
+            limit_price: r.limit_price,
+            stop_price: r.stop_price,
+            tif: r.tif,
+            strategy: r.strategy.clone(),
+            user: r.user.clone(),
+            status: OrderStatus::PendingNew,
+            filled_qty: 0,
+            avg_fill_price: None,
+            triggered: false,
+            created_ts: self.now,
+            updated_ts: self.now,
+            expire_ts: None,
+            arrival_price: self.reference_price(r.contract),
+            spread: None,
+            reason: None,
+            last_seq: 0,
+        }
+    }
+
+    /// The pre-trade check's verdict on every leg of a spread without entering it (the
+    /// Trade panel's spread preview): the same validation and checks as
+    /// [`Engine::submit_spread`], one result per leg in leg order.
+    ///
+    /// # Errors
+    /// [`TradingError::BadSpread`] (naming the leg and field).
+    pub fn preview_spread(&self, req: &SpreadRequest) -> Result<Vec<PreTradeResult>, TradingError> {
+        Ok(self.check_spread(req)?.results)
+    }
+
+    /// Submits a spread as linked legs: every leg is validated and risk-checked first,
+    /// together (see [`Engine::preview_spread`]); if a leg fails validation nothing is
+    /// entered, if the pre-trade check rejects a leg every leg is recorded as rejected.
+    ///
+    /// # Errors
+    /// [`TradingError::BadSpread`] (naming the leg and field).
+    pub fn submit_spread(&mut self, req: &SpreadRequest) -> Result<SpreadOutcome, TradingError> {
+        let CheckedSpread { legs, results } = self.check_spread(req)?;
         let spread_id = self.oms.allocate_spread_id();
         let user = req.user.clone();
         let audit = self.audit(
             &user,
             actions::SPREAD_ENTRY,
             serde_json::json!({"spread_id": spread_id, "name": req.name, "side": req.side.as_str(), "qty": req.qty,
-                "legs": req.legs.iter().map(|l| serde_json::json!({"contract": l.contract.to_string(), "ratio": l.ratio})).collect::<Vec<_>>()}),
+                "tif": req.tif.as_str(), "strategy": req.strategy, "price_divisor": req.price_divisor,
+                "legs": req.legs.iter().map(|l| serde_json::json!({"contract": l.contract.to_string(), "ratio": l.ratio,
+                    "limit_price": l.limit_price})).collect::<Vec<_>>()}),
         );
         self.events.push(EngineEvent::Audit(audit));
         let mut out = Vec::new();
@@ -534,13 +593,13 @@ impl<B: Broker> Engine<B> {
     /// # Errors
     /// [`TradingError::UnknownSpread`].
     pub fn cancel_spread(&mut self, spread_id: u64, user: &str) -> Result<(), TradingError> {
-        let legs: Vec<(u64, bool)> =
-            self.oms.spread_legs(spread_id).iter().map(|o| (o.order_id, o.is_open())).collect();
+        let legs: Vec<u64> = self.oms.spread_legs(spread_id).iter().map(|o| o.order_id).collect();
         if legs.is_empty() {
             return Err(TradingError::UnknownSpread(spread_id));
         }
-        for (id, open) in legs {
-            if open {
+        for id in legs {
+            // Cancelling one leg cancels the other open legs with it: look again each time.
+            if self.oms.get(id).is_some_and(Order::is_open) {
                 self.cancel(id, user)?;
             }
         }
@@ -629,6 +688,46 @@ impl<B: Broker> Engine<B> {
     pub fn record_limit_edit(&mut self, user: &str, details: serde_json::Value) {
         let entry = self.audit(user, actions::LIMIT_EDIT, details);
         self.events.push(EngineEvent::Audit(entry));
+    }
+
+    /// Changes the daily loss limit at run time (a limit edit by `user`, recorded in the
+    /// audit log with the old and new values). The circuit breaker then trips at a day loss
+    /// of `max_daily_loss_usd`: at once when the day's loss already reaches it (also after
+    /// an earlier reset), and a later reset re-arms it relative to the new limit. A tripped
+    /// breaker stays tripped until a user resets it, whatever the new limit. Setting the
+    /// current value again changes nothing and records nothing.
+    ///
+    /// # Errors
+    /// [`TradingError::BadLimit`] unless `max_daily_loss_usd` is a finite number above 0;
+    /// nothing changes.
+    pub fn set_daily_loss_limit(&mut self, max_daily_loss_usd: f64, user: &str) -> Result<(), TradingError> {
+        if !(max_daily_loss_usd.is_finite() && max_daily_loss_usd > 0.0) {
+            return Err(TradingError::BadLimit {
+                field: "max_daily_loss_usd".into(),
+                reason: format!("{max_daily_loss_usd} is not a positive number of US dollars; enter e.g. 250000"),
+            });
+        }
+        let old = self.cfg.limits.max_daily_loss_usd;
+        if old == max_daily_loss_usd {
+            return Ok(());
+        }
+        self.cfg.limits.max_daily_loss_usd = max_daily_loss_usd;
+        self.breaker_threshold_usd = max_daily_loss_usd;
+        let entry = self.audit(
+            user,
+            actions::LIMIT_EDIT,
+            serde_json::json!({"limit": "max_daily_loss_usd", "old": old, "new": max_daily_loss_usd,
+                "breaker_tripped": self.breaker_tripped}),
+        );
+        self.events.push(EngineEvent::Audit(entry));
+        self.check_breaker();
+        Ok(())
+    }
+
+    /// The daily loss (USD) at which the circuit breaker trips next: the limit, or more
+    /// after a reset while over it.
+    pub fn breaker_threshold_usd(&self) -> f64 {
+        self.breaker_threshold_usd
     }
 
     /// Whether the daily-loss circuit breaker is tripped.

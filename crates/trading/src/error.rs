@@ -39,6 +39,9 @@ pub enum TradingError {
     /// A malformed spread request.
     #[error("spread: {0}")]
     BadSpread(String),
+    /// A limit value that cannot be used.
+    #[error("{field}: {reason}")]
+    BadLimit { field: String, reason: String },
 }
 
 /// Errors from a durable trading session.

@@ -8,6 +8,7 @@
 //! events arrive. [`TradingSession`] commits every event before anyone sees it. The
 //! command-line subcommands live in [`cli`].
 
+mod audit_text;
 pub mod blotter;
 mod broker;
 pub mod cli;
@@ -22,6 +23,7 @@ mod positions;
 mod session;
 mod spread;
 
+pub use audit_text::{describe_audit, limit_edit_details};
 pub use broker::{Broker, BrokerReport};
 pub use config::{BrokerConfig, ConfigError, FeeTable, LimitsConfig, SlippageModel, TradingConfig};
 pub use engine::{AmendRequest, Engine, EngineEvent, Recovery, SpreadOutcome, SubmitOutcome, actions};

@@ -6,7 +6,7 @@
 //! session rebuilds the engine from the database ([`TradingSession::open`]). If a commit
 //! fails the session stops (memory may be ahead of the database) and must be reopened.
 
-use crude_model::{MarketEvent, OrderRequest, Timestamp};
+use crude_model::{MarketEvent, OrderRequest, PreTradeCheck, Timestamp};
 use crude_store::Store;
 
 use crate::broker::Broker;
@@ -216,6 +216,27 @@ impl<B: Broker> TradingSession<B> {
             e.reset_circuit_breaker(user);
             Ok(())
         })
+    }
+
+    /// Replaces the engine's pre-trade check (see [`Engine::set_check`]); it applies to the
+    /// next order and preview. Nothing is written.
+    pub fn set_check(&mut self, check: Box<dyn PreTradeCheck + Send>) {
+        self.engine.set_check(check);
+    }
+
+    /// Changes the daily loss limit of the circuit breaker (see
+    /// [`Engine::set_daily_loss_limit`]); the change is in the audit log when this returns.
+    ///
+    /// # Errors
+    /// [`SessionError::Trading`] with [`TradingError::BadLimit`] (nothing written),
+    /// [`SessionError::Store`], [`SessionError::Poisoned`].
+    pub fn set_daily_loss_limit(
+        &mut self,
+        max_daily_loss_usd: f64,
+        user: &str,
+        sink: &mut dyn FnMut(&EngineEvent),
+    ) -> Result<(), SessionError> {
+        self.with(sink, |e| e.set_daily_loss_limit(max_daily_loss_usd, user))
     }
 
     /// Records a limit edit in the audit log.

@@ -7,7 +7,7 @@
 //! rejected, expired), cancels the legs still working. Positions show each leg in its own
 //! contract; [`SpreadRequest::price`] gives the spread's price from leg prices.
 
-use crude_model::{ContractId, Instruments, Market, Side, TimeInForce};
+use crude_model::{ContractId, Instruments, Market, Order, Side, TimeInForce};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TradingError;
@@ -152,6 +152,65 @@ impl SpreadRequest {
         Ok(())
     }
 
+    /// The spread the leg orders of one spread order came from (positions and working
+    /// orders recovered from the database carry only their [`crude_model::SpreadLink`]):
+    /// legs in leg order with their limit prices, side, quantity, time in force, strategy
+    /// and user from the first leg, and the name and price divisor of the standard spread
+    /// with these markets and ratios (WTI-Brent, RB/HO crack, 3:2:1 crack), else `spread`
+    /// divided by 1.
+    ///
+    /// # Errors
+    /// [`TradingError::BadSpread`] when `orders` is empty, an order is not a spread leg, or
+    /// the legs belong to different spreads.
+    pub fn from_leg_orders(orders: &[&Order]) -> Result<Self, TradingError> {
+        let mut legs: Vec<(&Order, crude_model::SpreadLink)> = Vec::with_capacity(orders.len());
+        for o in orders {
+            let Some(link) = o.spread else {
+                return Err(TradingError::BadSpread(format!("order {} is not a spread leg", o.order_id)));
+            };
+            legs.push((o, link));
+        }
+        legs.sort_by_key(|(_, l)| l.leg);
+        let Some(&(first, link0)) = legs.first() else {
+            return Err(TradingError::BadSpread("no leg orders".into()));
+        };
+        if let Some((o, _)) = legs.iter().find(|(_, l)| l.spread_id != link0.spread_id) {
+            return Err(TradingError::BadSpread(format!(
+                "order {} belongs to spread {}, not {}",
+                o.order_id,
+                o.spread.map_or(0, |l| l.spread_id),
+                link0.spread_id
+            )));
+        }
+        if link0.ratio == 0 {
+            return Err(TradingError::BadSpread(format!("order {} has ratio 0", first.order_id)));
+        }
+        let side = if first.side.sign() * link0.ratio.signum() > 0 { Side::Buy } else { Side::Sell };
+        let qty = first.qty / link0.ratio.abs();
+        let shape: Vec<(Market, i64)> = legs.iter().map(|(o, l)| (o.contract.market, l.ratio)).collect();
+        let (name, divisor) = match shape.as_slice() {
+            [(Market::Wti, 1), (Market::Brent, -1)] => ("WTI-Brent".to_string(), 1.0),
+            [(p, 1), (c, -1)] if p.quoted_per_gallon() && !c.quoted_per_gallon() => {
+                (format!("{} crack", p.code()), 1.0)
+            }
+            [(Market::Rbob, 2), (Market::HeatingOil, 1), (Market::Wti, -3)] => ("3:2:1 crack".to_string(), 3.0),
+            _ => ("spread".to_string(), 1.0),
+        };
+        Ok(Self {
+            name,
+            legs: legs
+                .iter()
+                .map(|(o, l)| SpreadLeg { contract: o.contract, ratio: l.ratio, limit_price: o.limit_price })
+                .collect(),
+            side,
+            qty,
+            tif: first.tif,
+            strategy: first.strategy.clone(),
+            user: first.user.clone(),
+            price_divisor: divisor,
+        })
+    }
+
     /// Side and quantity of each leg's order.
     pub fn leg_orders(&self) -> Vec<(ContractId, Side, i64)> {
         self.legs
@@ -208,5 +267,76 @@ mod tests {
         let mut bad = s.clone();
         bad.legs[1].contract = bad.legs[0].contract;
         assert!(bad.validate_shape().is_err());
+    }
+
+    /// The leg orders the engine would create for `s` (spread 9).
+    fn leg_orders_of(s: &SpreadRequest) -> Vec<Order> {
+        s.leg_orders()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (contract, side, qty))| {
+                let mut r = crude_model::OrderRequest::market(contract, side, qty);
+                r.strategy = "spreads".into();
+                Order {
+                    order_id: 20 + i as u64,
+                    client_order_id: format!("c{i}"),
+                    contract,
+                    side,
+                    qty,
+                    order_type: r.order_type,
+                    limit_price: s.legs[i].limit_price,
+                    stop_price: None,
+                    tif: TimeInForce::Gtc,
+                    strategy: r.strategy,
+                    user: "alice".into(),
+                    status: crude_model::OrderStatus::Working,
+                    filled_qty: 0,
+                    avg_fill_price: None,
+                    triggered: false,
+                    created_ts: crude_model::Timestamp(0),
+                    updated_ts: crude_model::Timestamp(0),
+                    expire_ts: None,
+                    arrival_price: None,
+                    spread: Some(crude_model::SpreadLink {
+                        spread_id: 9,
+                        leg: u8::try_from(i).unwrap(),
+                        ratio: s.legs[i].ratio,
+                    }),
+                    reason: None,
+                    last_seq: 2,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spreads_are_recovered_from_their_leg_orders() {
+        let mut cases = vec![
+            SpreadRequest::wti_brent(c(Market::Wti), c(Market::Brent), Side::Sell, 2).unwrap(),
+            SpreadRequest::crack(c(Market::Wti), c(Market::HeatingOil), Side::Buy, 4).unwrap(),
+            SpreadRequest::crack(c(Market::Brent), c(Market::Rbob), Side::Sell, 1).unwrap(),
+            SpreadRequest::crack_321(c(Market::Wti), c(Market::Rbob), c(Market::HeatingOil), Side::Sell, 3).unwrap(),
+        ];
+        cases[0].legs[1].limit_price = Some(-1.25);
+        for s in cases {
+            let mut orders = leg_orders_of(&s);
+            orders.reverse(); // any order of the legs
+            let refs: Vec<&Order> = orders.iter().collect();
+            let back = SpreadRequest::from_leg_orders(&refs).unwrap();
+            assert_eq!(back.name, s.name);
+            assert_eq!(back.legs, s.legs);
+            assert_eq!((back.side, back.qty), (s.side, s.qty), "{}", s.name);
+            assert_eq!(back.price_divisor, s.price_divisor);
+            assert_eq!((back.tif, back.strategy.as_str(), back.user.as_str()), (TimeInForce::Gtc, "spreads", "alice"));
+        }
+        let s = SpreadRequest::wti_brent(c(Market::Wti), c(Market::Brent), Side::Buy, 1).unwrap();
+        let mut orders = leg_orders_of(&s);
+        assert!(SpreadRequest::from_leg_orders(&[]).is_err());
+        orders[1].spread = orders[1].spread.map(|l| crude_model::SpreadLink { spread_id: 10, ..l });
+        let refs: Vec<&Order> = orders.iter().collect();
+        assert!(SpreadRequest::from_leg_orders(&refs).is_err());
+        orders[1].spread = None;
+        let refs: Vec<&Order> = orders.iter().collect();
+        assert!(SpreadRequest::from_leg_orders(&refs).is_err());
     }
 }

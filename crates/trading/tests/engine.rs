@@ -3,8 +3,8 @@
 //! kill switch, bar-by-bar driving and determinism.
 
 use crude_model::{
-    Bar, ContractId, ContractMonth, Instruments, Liquidity, Market, MarketEvent, OrderRequest, OrderStatus, Quote,
-    SeriesId, Side, TimeInForce, Timeframe, Timestamp, Trade,
+    Bar, ContractId, ContractMonth, Instruments, Liquidity, Market, MarketEvent, OrderRequest, OrderStatus,
+    PreTradeDecision, Quote, SeriesId, Side, TimeInForce, Timeframe, Timestamp, Trade,
 };
 use crude_trading::{
     AmendRequest, Engine, EngineEvent, LimitsConfig, SlippageModel, SpreadRequest, TradingConfig, TradingError, actions,
@@ -316,12 +316,101 @@ fn spread_legs_are_linked() {
     assert_eq!(e.order(a).unwrap().status, OrderStatus::Cancelled);
     assert_eq!(e.order(b).unwrap().status, OrderStatus::Cancelled);
     assert!(e.order(b).unwrap().reason.as_deref().unwrap().contains("linked leg"));
+    // Cancelling the spread cancels every open leg once, with no refused action.
+    let out = e.submit_spread(&s2).unwrap();
+    e.take_events();
+    e.cancel_spread(out.spread_id, "alice").unwrap();
+    let ev = kinds(&e.take_events());
+    assert_eq!(ev.iter().filter(|k| *k == "cancelled").count(), 2, "{ev:?}");
+    assert!(!ev.contains(&format!("audit:{}", actions::REFUSED)), "{ev:?}");
+    assert!(out.legs.iter().all(|l| e.order(l.order_id).unwrap().status == OrderStatus::Cancelled));
+    assert!(matches!(e.cancel_spread(999, "alice"), Err(TradingError::UnknownSpread(999))));
     // A leg failing validation enters nothing.
     let mut bad = SpreadRequest::wti_brent(clf7(), bzg7(), Side::Buy, 1).unwrap();
     bad.legs[1].limit_price = Some(75.005);
     e.take_events();
     assert!(matches!(e.submit_spread(&bad), Err(TradingError::BadSpread(_))));
     assert!(e.take_events().is_empty());
+}
+
+#[test]
+fn daily_loss_limit_changes_at_run_time_and_is_audited() {
+    let mut e = engine(config(0, 0));
+    e.on_market(&quote(clf7(), 0, 71.20, 71.22, 50, 50));
+    // Buy 5, the market drops 1.20: a day loss of about $6,000 under the $250,000 default.
+    e.submit(OrderRequest::market(clf7(), Side::Buy, 5)).unwrap();
+    e.on_market(&quote(clf7(), 10, 70.00, 70.02, 50, 50));
+    e.take_events();
+    assert!(!e.circuit_breaker_tripped());
+    // Bad values are refused and change nothing.
+    for bad in [f64::NAN, f64::INFINITY, 0.0, -5_000.0] {
+        let err = e.set_daily_loss_limit(bad, "risk-manager").unwrap_err();
+        assert!(matches!(&err, TradingError::BadLimit { field, .. } if field == "max_daily_loss_usd"), "{err}");
+    }
+    assert!(e.take_events().is_empty());
+    assert_eq!(e.config().limits.max_daily_loss_usd, LimitsConfig::default().max_daily_loss_usd);
+    // Tightening the limit below today's loss trips the breaker at once.
+    e.set_daily_loss_limit(5_000.0, "risk-manager").unwrap();
+    let ev = e.take_events();
+    assert_eq!(kinds(&ev), vec![format!("audit:{}", actions::LIMIT_EDIT), format!("audit:{}", actions::BREAKER_TRIP)]);
+    let EngineEvent::Audit(a) = &ev[0] else { unreachable!() };
+    assert_eq!(a.user, "risk-manager");
+    let d: serde_json::Value = serde_json::from_str(&a.details).unwrap();
+    assert_eq!((d["old"].as_f64(), d["new"].as_f64()), (Some(250_000.0), Some(5_000.0)));
+    assert!(e.circuit_breaker_tripped());
+    assert_eq!(e.config().limits.max_daily_loss_usd, 5_000.0);
+    // The same value again records nothing.
+    e.set_daily_loss_limit(5_000.0, "risk-manager").unwrap();
+    assert!(e.take_events().is_empty());
+    // Raising it leaves a tripped breaker tripped until a user resets it …
+    e.set_daily_loss_limit(100_000.0, "risk-manager").unwrap();
+    assert!(e.circuit_breaker_tripped());
+    let inc = e.submit(OrderRequest::market(clf7(), Side::Buy, 1)).unwrap();
+    assert_eq!(inc.status, OrderStatus::Rejected);
+    // … after which the new limit applies: the same loss no longer trips it.
+    e.reset_circuit_breaker("risk-manager");
+    assert_eq!(e.breaker_threshold_usd(), 100_000.0);
+    e.on_market(&quote(clf7(), 20, 69.90, 69.92, 50, 50));
+    assert!(!e.circuit_breaker_tripped());
+    let ok = e.submit(OrderRequest::market(clf7(), Side::Buy, 1)).unwrap();
+    assert_eq!(ok.status, OrderStatus::Filled);
+}
+
+#[test]
+fn spread_legs_are_checked_together() {
+    let c = |m| ContractId::new(m, ContractMonth::new(2027, 1).unwrap());
+    let mut cfg = config(0, 0);
+    // Alone, the RB leg (2 × 2.20 × 42,000 = $184,800) and the HO leg (2.50 × 42,000 =
+    // $105,000) are each under $250,000 of gross notional; bought together they are not.
+    cfg.limits = LimitsConfig { max_gross_notional_usd: 250_000.0, ..LimitsConfig::default() };
+    let mut e = engine(cfg);
+    e.on_market(&quote(c(Market::Wti), 0, 69.99, 70.01, 50, 50));
+    e.on_market(&quote(c(Market::Rbob), 0, 2.1999, 2.2001, 50, 50));
+    e.on_market(&quote(c(Market::HeatingOil), 0, 2.4999, 2.5001, 50, 50));
+    e.take_events();
+    let alone = e.preview(&OrderRequest::market(c(Market::HeatingOil), Side::Buy, 1)).unwrap();
+    assert_ne!(alone.decision, PreTradeDecision::Reject, "{:?}", alone.reasons);
+    let k = SpreadRequest::crack_321(c(Market::Wti), c(Market::Rbob), c(Market::HeatingOil), Side::Buy, 1).unwrap();
+    let legs = e.preview_spread(&k).unwrap();
+    assert_eq!(legs.len(), 3);
+    assert!(legs.iter().all(|p| p.decision == PreTradeDecision::Reject));
+    assert!(legs[1].reasons.iter().any(|r| r.contains("gross notional")), "{:?}", legs[1].reasons);
+    assert!(legs[0].reasons.iter().any(|r| r.contains("linked leg rejected (leg 1: gross notional")), "{:?}", legs);
+    // The preview wrote nothing; the submission records every leg as rejected.
+    assert!(e.take_events().is_empty());
+    let out = e.submit_spread(&k).unwrap();
+    assert!(out.legs.iter().all(|l| l.status == OrderStatus::Rejected));
+    assert!(e.positions().iter().all(|p| p.qty == 0));
+    // A 1:1 crack stays inside the limit and fills.
+    let one = SpreadRequest::crack(c(Market::Wti), c(Market::HeatingOil), Side::Buy, 1).unwrap();
+    assert!(e.preview_spread(&one).unwrap().iter().all(|p| p.decision != PreTradeDecision::Reject));
+    let out = e.submit_spread(&one).unwrap();
+    assert!(out.legs.iter().all(|l| l.status == OrderStatus::Filled), "{out:?}");
+    // Preview errors name the leg and field, like a submission.
+    let mut bad = one.clone();
+    bad.legs[0].limit_price = Some(2.50005);
+    let err = e.preview_spread(&bad).unwrap_err().to_string();
+    assert!(err.contains("leg 0 (HOF7)") && err.contains("limit_price"), "{err}");
 }
 
 #[test]

@@ -176,3 +176,41 @@ fn circuit_breaker_state_survives_a_restart() {
     assert!(actions_logged.contains(&actions::BREAKER_TRIP.to_string()));
     assert!(actions_logged.contains(&actions::BREAKER_RESET.to_string()));
 }
+
+/// A pre-trade check that refuses every order (stands in for the risk engine's check).
+struct RefuseAll;
+
+impl crude_model::PreTradeCheck for RefuseAll {
+    fn check(&self, _: &OrderRequest, _: &crude_model::BookView) -> crude_model::PreTradeResult {
+        crude_model::PreTradeResult {
+            decision: crude_model::PreTradeDecision::Reject,
+            reasons: vec!["VaR limit: test check refuses everything".into()],
+            post_trade: None,
+        }
+    }
+}
+
+#[test]
+fn runtime_check_and_daily_loss_limit_changes_are_durable_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.db");
+    let mut sink = none();
+    let mut s = open(&path, cfg(), t(0), &mut sink);
+    s.on_market(&quote(0, 71.20, 71.22), &mut sink).unwrap();
+    // A refused limit writes nothing.
+    let err = s.set_daily_loss_limit(f64::NAN, "risk", &mut sink).unwrap_err();
+    assert!(err.to_string().contains("max_daily_loss_usd"), "{err}");
+    s.set_daily_loss_limit(123_000.0, "risk", &mut sink).unwrap();
+    assert_eq!(s.engine().config().limits.max_daily_loss_usd, 123_000.0);
+    s.set_check(Box::new(RefuseAll));
+    let out = s.submit(OrderRequest::market(clf7(), Side::Buy, 1), &mut sink).unwrap();
+    assert_eq!(out.status, OrderStatus::Rejected);
+    assert_eq!(out.pre_trade.reasons, vec!["VaR limit: test check refuses everything".to_string()]);
+    drop(s);
+    let store = Store::open_existing(&path).unwrap();
+    let edits = store.load_audit(Some(&[actions::LIMIT_EDIT])).unwrap();
+    assert_eq!(edits.len(), 1);
+    assert!(edits[0].details.contains("123000"), "{}", edits[0].details);
+    assert!(store.verify_audit_chain().unwrap().is_ok());
+    assert_eq!(store.load_all_orders().unwrap()[0].status, OrderStatus::Rejected);
+}
