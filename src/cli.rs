@@ -73,6 +73,21 @@ struct Cli {
     #[arg(long, env = "CRUDE_DB")]
     db: Option<PathBuf>,
 
+    /// Risk limits file (validated; the Risk panel saves edits back to it); default
+    /// `config/risk_limits.yaml`, else `risk_limits.yaml` in the user data directory, else the
+    /// built-in limits. Env overrides: MAX_VAR_LIMIT, MAX_GROSS_EXPOSURE, … (see .env.example).
+    #[arg(long, env = "CRUDE_RISK_LIMITS")]
+    risk_limits: Option<PathBuf>,
+
+    /// Daily prices behind the app's VaR (CSV `date,CL1,CL2,…,BZ1,…`); default with the
+    /// simulator: the simulator's own daily history (labelled simulated).
+    #[arg(long, env = "CRUDE_RISK_HISTORY")]
+    risk_history: Option<PathBuf>,
+
+    /// Net asset value of the book, USD, for VaR as % of NAV.
+    #[arg(long, env = "CRUDE_NAV_USD", default_value_t = 50_000_000.0)]
+    nav_usd: f64,
+
     /// Trading settings (paper broker, validation, limits); default `config/trading.yaml` when present.
     #[arg(long, env = "CRUDE_TRADING_CONFIG", global = true)]
     trading_config: Option<PathBuf>,
@@ -139,22 +154,44 @@ enum Command {
     /// JSON: {"observations", "var": {"historical"|"parametric"|"monte_carlo": {"0.95": x, ...}},
     /// "es": {...}, "garch": {"mu","omega","alpha","beta","loglik","next_variance"}}, VaR and ES
     /// as positive fractions of position value.
+    ///
+    /// Portfolio mode (--positions FILE --history FILE): the Risk panel's figures for a book
+    /// of futures and options on futures as JSON: VaR/ES three ways (1 and 10 days), component
+    /// VaR, the Monte Carlo P&L histogram, stress tests, limit utilisations, Greeks, margin.
     Risk {
         /// CSV with a header holding `date` and a price column (close, price, settle or adj_close).
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, required_unless_present = "positions", conflicts_with = "positions")]
+        input: Option<PathBuf>,
+        /// Portfolio mode: positions CSV, header contract,qty,price[,strategy][,option_type,strike,expiry,vol][,rate][,avg_price].
+        #[arg(long, requires = "history")]
+        positions: Option<PathBuf>,
+        /// Portfolio mode: daily prices CSV, header date,<contract or market code>... (e.g. date,CL,BZ,RB,HO).
+        #[arg(long, requires = "positions")]
+        history: Option<PathBuf>,
         /// Print JSON (the only output format).
         #[arg(long)]
         json: bool,
-        /// Returns used: the last N (default 1000) or `all`.
-        #[arg(long, default_value = "1000")]
-        window: String,
+        /// Returns used: the last N or `all` (default 1000 with --input, 500 with --positions).
+        #[arg(long)]
+        window: Option<String>,
         /// Confidence levels, comma-separated.
         #[arg(long, default_value = "0.95,0.99")]
         confidence: String,
         /// Monte Carlo seed.
         #[arg(long, default_value_t = crude_risk::DEFAULT_SEED)]
         seed: u64,
+        /// Portfolio mode: NAV in USD for the % of NAV figures (default 50000000).
+        #[arg(long, requires = "positions")]
+        nav: Option<f64>,
+        /// Portfolio mode: covariance estimator: sample (default), ewma (lambda 0.94) or ewma:LAMBDA.
+        #[arg(long, requires = "positions")]
+        method: Option<String>,
+        /// Portfolio mode: limits file (default config/risk_limits.yaml when present; MAX_* variables override it).
+        #[arg(long, requires = "positions")]
+        limits: Option<PathBuf>,
+        /// Portfolio mode: user stress scenarios (default config/stress_scenarios.yaml when present).
+        #[arg(long, requires = "positions")]
+        scenarios: Option<PathBuf>,
     },
     /// Black-76 price and Greeks of an option on a future (delta of the discounted price with
     /// respect to F, gamma, vega per 1.00 of vol, theta per year of calendar time, rho per 1.00
@@ -349,9 +386,29 @@ pub fn main() -> ExitCode {
             }
             Err(e) => Err(Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() }),
         },
-        Some(Command::Risk { ref input, json, ref window, ref confidence, seed }) => {
-            run_risk(input, json, window, confidence, seed)
-        }
+        Some(Command::Risk {
+            ref input,
+            ref positions,
+            ref history,
+            json,
+            ref window,
+            ref confidence,
+            seed,
+            nav,
+            ref method,
+            ref limits,
+            ref scenarios,
+        }) => match (input, positions, history) {
+            (_, Some(positions), Some(history)) => {
+                let args =
+                    PortfolioRiskArgs { positions, history, window, confidence, seed, nav, method, limits, scenarios };
+                run_risk_portfolio(&args)
+            }
+            (Some(input), _, _) => run_risk(input, json, window.as_deref().unwrap_or("1000"), confidence, seed),
+            _ => Err(bad_input(anyhow!(
+                "give --input FILE (one price series) or --positions FILE --history FILE (a portfolio)"
+            ))),
+        },
         Some(Command::Option { ref option_type, forward, strike, years, vol, price, rate, json }) => {
             run_option(option_type, forward, strike, years, vol, price, rate, json)
         }
@@ -458,6 +515,41 @@ fn run_risk(input: &Path, _json: bool, window: &str, confidence: &str, seed: u64
     let confidences = crude_risk::parse_confidences(confidence).map_err(risk_failure)?;
     let report = crude_risk::run_risk_series(input, window, &confidences, seed).map_err(risk_failure)?;
     println!("{}", serde_json::to_string(&report).map_err(failure)?);
+    Ok(())
+}
+
+/// The portfolio-mode arguments of `crude risk`.
+struct PortfolioRiskArgs<'a> {
+    positions: &'a Path,
+    history: &'a Path,
+    window: &'a Option<String>,
+    confidence: &'a str,
+    seed: u64,
+    nav: Option<f64>,
+    method: &'a Option<String>,
+    limits: &'a Option<PathBuf>,
+    scenarios: &'a Option<PathBuf>,
+}
+
+fn run_risk_portfolio(a: &PortfolioRiskArgs<'_>) -> Result<(), Failure> {
+    let mut args = crude_risk::PortfolioArgs::new(a.positions.to_path_buf(), a.history.to_path_buf());
+    if let Some(w) = a.window {
+        args.window = w.parse().map_err(risk_failure)?;
+    }
+    args.confidences = crude_risk::parse_confidences(a.confidence).map_err(risk_failure)?;
+    args.seed = a.seed;
+    if let Some(nav) = a.nav {
+        args.nav_usd = nav;
+    }
+    if let Some(m) = a.method {
+        args.covariance = crude_risk::parse_covariance_method(m).map_err(risk_failure)?;
+    }
+    let default_if_present = |p: &str| Some(PathBuf::from(p)).filter(|p| p.exists());
+    args.limits = a.limits.clone().or_else(|| default_if_present("config/risk_limits.yaml"));
+    args.scenarios = a.scenarios.clone().or_else(|| default_if_present("config/stress_scenarios.yaml"));
+    let json = crude_risk::run_risk_portfolio(&args, |k| std::env::var(k).ok())
+        .map_err(|e| Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() })?;
+    println!("{}", serde_json::to_string(&json).map_err(failure)?);
     Ok(())
 }
 
@@ -625,6 +717,54 @@ fn start_trading_worker(
     }
 }
 
+/// What the risk worker needs, prepared (and validated) before the window opens.
+struct RiskSetup {
+    config: crude_app::workers::risk::RiskWorkerConfig,
+}
+
+/// Loads the risk limits (file + environment) and chooses the return history: an invalid
+/// limits file stops the app before it opens, naming the entry and field.
+fn prepare_risk(cli: &Cli, wall: Arc<dyn Clock>) -> Result<RiskSetup, Failure> {
+    use crude_app::workers::risk::{RiskHistorySource, RiskWorkerConfig};
+    let repo_default = Path::new("config/risk_limits.yaml");
+    let user_default = settings::data_dir().join("risk_limits.yaml");
+    let (path, base) = match &cli.risk_limits {
+        Some(p) => (p.clone(), None),
+        None if repo_default.exists() => (repo_default.to_path_buf(), None),
+        None if user_default.exists() => (user_default, None),
+        // Built-in limits; edits saved from the Risk panel go to the user data directory.
+        None => (user_default, Some(crude_risk::RiskLimits::default())),
+    };
+    let limits = match base {
+        Some(l) => Ok(l),
+        None => crude_risk::RiskLimits::load(&path),
+    }
+    .and_then(|l| l.with_env(|k| std::env::var(k).ok()))
+    .map_err(|e| bad_input(anyhow!("{e}")))?;
+    let history = match (&cli.risk_history, cli.feed) {
+        (Some(path), _) => RiskHistorySource::Daily(path.clone()),
+        (None, FeedArg::Sim) => {
+            let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
+            cfg.seed = cli.seed;
+            RiskHistorySource::simulated(cfg)
+        }
+        (None, FeedArg::Replay) => RiskHistorySource::None {
+            reason: "a replayed single series gives no joint history of the curve; pass --risk-history FILE \
+                     (daily prices, date,CL1,CL2,…)"
+                .into(),
+        },
+    };
+    let mut config =
+        RiskWorkerConfig::new(limits, path, history, cli.nav_usd, wall).map_err(|e| bad_input(anyhow!("{e}")))?;
+    // The user's stress scenarios run next to the built-in historical ones.
+    let scenarios = Path::new("config/stress_scenarios.yaml");
+    if scenarios.exists() {
+        let user = crude_risk::load_scenarios(scenarios).map_err(|e| bad_input(anyhow!("{e}")))?;
+        config.scenarios.extend(user);
+    }
+    Ok(RiskSetup { config })
+}
+
 fn run_app(cli: &Cli) -> Result<(), Failure> {
     let wall: Arc<dyn Clock> = Arc::new(LiveClock);
     let started = wall.now();
@@ -648,6 +788,24 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
     let mut feed_slot = Some(feed);
     let db = db_path(cli.db.as_deref());
     let mut trading_config = Some(load_trading_config(cli.trading_config.as_deref())?);
+    let mut risk_setup = Some(prepare_risk(cli, wall.clone())?);
+    // Signal history per kind of feed, so simulated and replayed signals never mix.
+    let signals_history = db.with_file_name(match cli.feed {
+        FeedArg::Sim => "signals-sim.db",
+        FeedArg::Replay => "signals-replay.db",
+    });
+    let signals_config = Some(PathBuf::from("config/signals.yaml")).filter(|p| p.exists());
+    // Daily history behind the curve overlays, percentiles and seasonal bands: with the
+    // simulator, six years of its own daily curves (labelled simulated), else the real
+    // files shipped in data/.
+    let mut curve_history = Some(match cli.feed {
+        FeedArg::Sim => {
+            let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
+            cfg.seed = cli.seed;
+            crude_app::workers::curve::CurveHistorySource::Simulated { config: cfg, years: 6 }
+        }
+        FeedArg::Replay => crude_app::workers::curve::CurveHistorySource::data_dir(Path::new("data")),
+    });
     eframe::run_native(
         "crude",
         options,
@@ -657,6 +815,9 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let feed = feed_slot.take().ok_or("the app was created twice")?;
             let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
+            let (risk_tx, risk_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
+            let (signals_tx, signals_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
+            let (curve_tx, curve_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
             let handle = crude_feeds::FeedHandle::spawn_with_taps(
                 runtime.handle(),
                 feed,
@@ -664,13 +825,46 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
                 wall.clone(),
                 notify.clone(),
                 4096,
-                vec![tap_tx],
+                vec![tap_tx, risk_tx, signals_tx, curve_tx],
             );
-            let trading_config = trading_config.take().ok_or("the app was created twice")?;
-            let trading = start_trading_worker(&db, trading_config, wall.clone(), tap_rx, notify);
-            let mut app = CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall, state, label);
+            let mut trading_config = trading_config.take().ok_or("the app was created twice")?;
+            let risk_setup = risk_setup.take().ok_or("the app was created twice")?;
+            // The circuit breaker trips at the risk limits' daily drawdown.
+            trading_config.limits.max_daily_loss_usd = risk_setup.config.limits.max_daily_loss_usd();
+            let trading = start_trading_worker(&db, trading_config, wall.clone(), tap_rx, notify.clone());
+            let risk = match crude_app::workers::risk::RiskWorker::spawn(risk_setup.config, risk_rx, notify.clone()) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::error!(error = %e, "risk disabled: the risk worker could not start");
+                    None
+                }
+            };
+            let mut app =
+                CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall.clone(), state, label);
             if let Some(trading) = trading {
                 app = app.with_trading(trading);
+            }
+            if let Some(risk) = risk {
+                app = app.with_risk(risk);
+            }
+            let (signals, signals_view) = crude_app::workers::signals::SignalsWorker::start_or_explain(
+                signals_config.as_deref(),
+                signals_history.clone(),
+                wall.clone(),
+                signals_rx,
+                notify.clone(),
+            );
+            app = app.with_signals(signals, signals_view);
+            let curve_config = crude_app::workers::curve::CurveWorkerConfig::new(
+                curve_history.take().unwrap_or(crude_app::workers::curve::CurveHistorySource::None),
+                wall.clone(),
+            );
+            match crude_app::workers::curve::CurveWorker::spawn(curve_config, curve_rx, notify.clone()) {
+                Ok(c) => app = app.with_curve(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "curves disabled: the curve worker could not start");
+                    app.curve_view_mut().status = crude_app::workers::curve::CurveStatus::Stopped(e.to_string());
+                }
             }
             Ok(Box::new(app.with_runtime(runtime).with_startup_timer(started)))
         }),

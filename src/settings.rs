@@ -18,6 +18,9 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("CRUDE_LOG_FILE", "set to 0 to disable the rolling log file"),
     ("CRUDE_DB", "SQLite database for orders, fills and the audit log"),
     ("CRUDE_TRADING_CONFIG", "trading settings file (paper broker, validation, limits)"),
+    ("CRUDE_RISK_LIMITS", "risk limits file (default config/risk_limits.yaml)"),
+    ("CRUDE_RISK_HISTORY", "daily prices behind the app's VaR (CSV)"),
+    ("CRUDE_NAV_USD", "net asset value of the book, USD"),
 ];
 
 /// Load `.env` from the working directory if present.

@@ -317,3 +317,62 @@ fn signals_reports_composite_components_and_regime() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
 }
+
+#[test]
+fn risk_portfolio_mode_reports_var_stress_and_limits_for_a_book() {
+    let dir = tempfile::tempdir().unwrap();
+    let positions = dir.path().join("positions.csv");
+    std::fs::write(&positions, "contract,qty,price\nCL1,10,60.00\n").unwrap();
+    // The last 801 real WTI closes, as a one-series daily history.
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/wti_daily_fred.csv")).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    let tail = &rows[rows.len() - 801..];
+    let history = dir.path().join("history.csv");
+    std::fs::write(&history, format!("date,CL\n{}\n", tail.join("\n"))).unwrap();
+    let out = crude()
+        .args(["risk", "--positions"])
+        .arg(&positions)
+        .arg("--history")
+        .arg(&history)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = json(&out);
+    // Delta-normal VaR of a 600,000 USD long: exposure × z × σ of the last 500 log returns
+    // (sample standard deviation), √10 for 10 days.
+    let closes: Vec<f64> = tail.iter().map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let r = log_returns(&closes);
+    let sigma = std_dev(&r[r.len() - 500..]);
+    let expected_95 = 600_000.0 * 1.644_853_626_951_472_2 * sigma;
+    let p = &v["report"]["parametric"];
+    let find = |c: f64, h: u64| {
+        p.as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["confidence"].as_f64() == Some(c) && f["horizon_days"].as_u64() == Some(h))
+            .unwrap()["var_usd"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((find(0.95, 1) - expected_95).abs() <= 1e-9 * expected_95, "{} vs {expected_95}", find(0.95, 1));
+    assert!((find(0.95, 10) - expected_95 * 10f64.sqrt()).abs() <= 1e-9 * expected_95 * 10.0);
+    // April 2020: the WTI front month settles at -37.63.
+    let april =
+        v["stress"].as_array().unwrap().iter().find(|s| s["scenario"].as_str().unwrap().contains("2020")).unwrap();
+    assert!((april["pnl_usd"].as_f64().unwrap() - 10.0 * 1000.0 * (-37.63 - 60.0)).abs() < 1e-6);
+    assert!(v["limits"].as_array().unwrap().iter().any(|l| l["key"] == "var"));
+    // A bad positions file names the line and the column; exit status 2.
+    std::fs::write(&positions, "contract,qty,price\nCL1,2.5,60\n").unwrap();
+    let out = crude()
+        .args(["risk", "--positions"])
+        .arg(&positions)
+        .arg("--history")
+        .arg(&history)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2") && err.contains("qty"), "{err}");
+}

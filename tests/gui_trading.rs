@@ -1,8 +1,12 @@
 //! The trading panels driven headlessly through egui_kittest (AccessKit), against the real
 //! trading worker on its own thread and a temporary SQLite database: enter an order, see it
 //! fill, see the position and the blotter row; a rejected order shows its reason; bad input
-//! names the field and writes nothing; the ladder enters and amends orders; the kill switch
-//! flattens; the circuit breaker shows a banner until reset.
+//! names the field and writes nothing; the ladder enters and amends orders and says when it
+//! has the top of book only; the kill switch flattens; the circuit breaker shows a banner
+//! until reset. Spreads: a WTI-Brent spread fills both legs and shows as one grouped
+//! position, a working spread is cancelled as one, a spread the pre-trade check rejects
+//! shows why. Hooks for the risk engine: a pre-trade check installed at run time rejects
+//! with its reason on the ticket; a limit edit lands in the verified audit chain.
 //!
 //! Market data is a seeded simulator polled synchronously: every batch goes both to the
 //! app's feed channel and to the trading worker's tap, as the feed fan-out does live. The
@@ -13,14 +17,17 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
-use crude_app::workers::{TradingWorker, TradingWorkerConfig};
+use crude_app::workers::{PreTradeCheckBox, TradingCommand, TradingWorker, TradingWorkerConfig};
 use crude_app::{CrudeApp, PanelId, StoreConfig, UiState};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
-use crude_model::{Clock, ContractId, LiveClock, Market, MarketEvent, OrderStatus, SeriesId, Side, Timestamp};
+use crude_model::{
+    BookView, Clock, ContractId, LiveClock, Market, MarketEvent, OrderRequest, OrderStatus, PreTradeCheck,
+    PreTradeDecision, PreTradeResult, SeriesId, Side, Timestamp,
+};
 use crude_trading::{LimitsConfig, TradingConfig};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use tokio::sync::mpsc;
 
 /// Wednesday 2026-11-18 10:00 ET: the market is open.
@@ -30,6 +37,10 @@ fn start() -> Timestamp {
 
 fn front() -> ContractId {
     Market::Wti.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap())
+}
+
+fn brent_front() -> ContractId {
+    Market::Brent.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap())
 }
 
 struct Rig {
@@ -138,6 +149,24 @@ impl Rig {
 
     fn ask(&self, c: ContractId) -> f64 {
         self.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.ask).unwrap()
+    }
+
+    fn bid(&self, c: ContractId) -> f64 {
+        self.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap()
+    }
+
+    /// Sends a command to the trading worker as the shell would.
+    fn command(&self, c: TradingCommand) {
+        assert!(self.h.state().trading().expect("trading runs").send(c));
+    }
+}
+
+/// A pre-trade check with a fixed verdict (stands in for the risk engine's VaR check).
+struct FixedCheck(PreTradeDecision, &'static str);
+
+impl PreTradeCheck for FixedCheck {
+    fn check(&self, _: &OrderRequest, _: &BookView) -> PreTradeResult {
+        PreTradeResult { decision: self.0, reasons: vec![self.1.to_string()], post_trade: None }
     }
 }
 
@@ -343,4 +372,174 @@ fn circuit_breaker_banner_until_reset() {
     r.until("banner gone", |h| h.query_by_label_contains("Circuit breaker CIRCUIT BREAKER TRIPPED").is_none());
     let audit = r.db().load_audit(Some(&["circuit_breaker_trip", "circuit_breaker_reset"])).unwrap();
     assert_eq!(audit.len(), 2);
+}
+
+#[test]
+fn enter_a_wti_brent_spread_see_both_legs_fill_and_the_grouped_position() {
+    let mut r = Rig::new(TradingConfig::default());
+    let (cl, bz) = (front(), brent_front());
+    r.panel("Trade", PanelId::Trade);
+    r.click("Ticket mode WTI-Brent");
+    // The legs start at each market's front month; buying the spread buys CL, sells BZ.
+    assert!(r.has(&format!("Spread month CL {cl}")));
+    assert!(r.has(&format!("Spread month BZ {bz}")));
+    r.set_field("Qty", "2");
+    r.click("Side buy");
+    assert!(r.has(&format!("Leg buy 2 {cl}")));
+    assert!(r.has(&format!("Leg sell 2 {bz}")));
+    assert!(r.has("Spread price "));
+    // The preview checks both legs together.
+    r.until("spread preview", |h| h.query_by_label("Pre-trade PASS").is_some());
+    assert!(r.has(&format!("Pre-trade leg buy 2 {cl} PASS")));
+    assert!(r.has(&format!("Pre-trade leg sell 2 {bz} PASS")));
+    assert!(r.has("Spread reference price "));
+    r.click("Submit spread");
+    r.until("spread entered", |h| h.query_by_label_contains("Spread entered 1 legs").is_some());
+    r.market(3);
+    r.until("both legs filled", |h| {
+        h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.spread(1).is_some_and(|x| x.filled_units == 2))
+    });
+    r.until("spread activity", |h| h.query_by_label_contains("Activity Spread #1 WTI-Brent buy 2 entered").is_some());
+    // Positions: each leg in its contract, and the spread grouped with its legs.
+    r.panel("Positions", PanelId::Positions);
+    assert!(r.has(&format!("Position {cl} qty 2")));
+    assert!(r.has(&format!("Position {bz} qty -2")));
+    assert!(r.has("Spread 1 WTI-Brent buy 2"));
+    assert!(r.has("Spread 1 filled 2"));
+    assert!(r.has(&format!("Spread 1 leg {cl} buy 2 @")));
+    assert!(r.has(&format!("Spread 1 leg {bz} sell 2 @")));
+    assert!(r.has("Spread 1 held"));
+    // The spread's entry price is the legs' fill prices combined.
+    let snap = r.h.state().store().trading().snapshot.clone().unwrap();
+    let row = snap.spread(1).unwrap();
+    let entry = format!("{:.2}", row.legs[0].avg_fill_price.unwrap() - row.legs[1].avg_fill_price.unwrap());
+    assert!(r.has(&format!("Spread 1 entry {entry}")), "entry {entry}");
+    let fills = r.db().load_all_fills().unwrap();
+    assert_eq!(fills.len(), 2);
+    // A spread resting at per-leg limits works as one and is cancelled as one.
+    let cl_px = format!("{:.2}", r.bid(cl) - 0.30);
+    let bz_px = format!("{:.2}", r.ask(bz) + 0.30);
+    r.panel("Trade", PanelId::Trade);
+    r.set_field("Qty", "1");
+    r.click("Spread legs limit");
+    r.set_field("CL limit", &cl_px);
+    r.set_field("BZ limit", &bz_px);
+    r.until("limit spread preview", |h| h.query_by_label("Pre-trade PASS").is_some());
+    assert!(r.has("Spread limit price "));
+    r.click("Submit spread");
+    r.until("limit spread entered", |h| h.query_by_label_contains("Spread entered 2 legs").is_some());
+    r.market(1);
+    r.until("legs acknowledged", |h| {
+        let w = h.state().store().trading().working().to_vec();
+        w.len() == 2 && w.iter().all(|o| o.status == OrderStatus::Working)
+    });
+    r.panel("Positions", PanelId::Positions);
+    assert!(r.has("Working spread 2 WTI-Brent"));
+    assert!(r.has("Spread 2 working"));
+    r.click("Cancel spread 2");
+    r.until("spread cancelled", |h| h.query_by_label("No working orders").is_some());
+    let orders = r.db().load_all_orders().unwrap();
+    let legs: Vec<&crude_model::Order> = orders.iter().filter(|o| o.spread.is_some_and(|l| l.spread_id == 2)).collect();
+    assert_eq!(legs.len(), 2);
+    assert!(legs.iter().all(|o| o.status == OrderStatus::Cancelled));
+    assert!(r.db().load_audit(Some(&["refused_action"])).unwrap().is_empty());
+}
+
+#[test]
+fn a_spread_rejected_by_the_pre_trade_check_shows_its_reason() {
+    let cfg = TradingConfig {
+        limits: LimitsConfig { max_contracts_per_contract: 5, ..LimitsConfig::default() },
+        ..Default::default()
+    };
+    let mut r = Rig::new(cfg);
+    let cl = front();
+    r.panel("Trade", PanelId::Trade);
+    r.click("Ticket mode WTI-Brent");
+    r.set_field("Qty", "6");
+    r.until("reject preview", |h| h.query_by_label("Pre-trade REJECT").is_some());
+    assert!(r.has(&format!("Pre-trade reason {cl}: contracts {cl}: 6 of 5 contracts")));
+    r.click("Submit spread");
+    r.until("spread rejected", |h| h.query_by_label_contains("Spread rejected").is_some());
+    let reason = r.h.get_by_label_contains("Spread rejected").value().unwrap_or_default();
+    assert!(reason.contains(&format!("{cl}: contracts {cl}")), "{reason}");
+    // Both legs are recorded as rejected; nothing filled.
+    let orders = r.db().load_all_orders().unwrap();
+    assert_eq!(orders.len(), 2);
+    assert!(orders.iter().all(|o| o.status == OrderStatus::Rejected && o.spread.is_some()));
+    // A leg contract of the wrong market names the leg at once.
+    r.set_field("BZ leg", "CLF7");
+    r.until("leg error", |h| h.query_by_label_contains("Ticket error BZ leg: CLF7 is not a BZ contract").is_some());
+}
+
+#[test]
+fn a_pre_trade_check_installed_at_run_time_rejects_with_its_reason_on_the_ticket() {
+    let mut r = Rig::new(TradingConfig::default());
+    let reason = "VaR limit: post-trade VaR $1,250,000 is 125% of $1,000,000";
+    r.command(TradingCommand::SetPreTradeCheck(PreTradeCheckBox::new(FixedCheck(PreTradeDecision::Reject, reason))));
+    r.panel("Trade", PanelId::Trade);
+    r.until("check installed", |h| h.query_by_label_contains("Activity Pre-trade check installed").is_some());
+    r.click("Type market");
+    r.set_field("Qty", "1");
+    r.until("reject preview", |h| h.query_by_label("Pre-trade REJECT").is_some());
+    assert!(r.has(&format!("Pre-trade reason {reason}")));
+    // The limits check still runs alongside: its utilisations are shown.
+    assert!(r.has("Utilisation contracts"));
+    r.click("Submit order");
+    r.until("rejection", |h| h.query_by_label_contains("Order rejected").is_some());
+    let why = r.h.get_by_label_contains("Order rejected").value().unwrap_or_default();
+    assert!(why.contains(reason), "{why}");
+    assert_eq!(r.db().load_all_orders().unwrap()[0].status, OrderStatus::Rejected);
+}
+
+#[test]
+fn a_limit_edit_lands_in_the_verified_audit_chain() {
+    let mut r = Rig::new(TradingConfig::default());
+    // An order entry first, so the edit is chained after other records.
+    r.command(TradingCommand::Submit { request_id: 1, request: OrderRequest::market(front(), Side::Buy, 1) });
+    r.until("order entered", |h| h.state().store().trading().submitted.is_some());
+    let details = r#"{"limit": "max_var_usd", "old": 1000000, "new": 1500000, "file": "config/risk_limits.yaml"}"#;
+    r.panel("Trade", PanelId::Trade);
+    r.command(TradingCommand::RecordLimitEdit { details: details.into() });
+    r.until("limit edit activity", |h| h.query_by_label_contains("Activity Limit edit recorded by trader").is_some());
+    let db = r.db();
+    let all = db.load_audit(None).unwrap();
+    let edit = all.iter().find(|a| a.action == "limit_edit").expect("limit edit in the audit log");
+    assert!(edit.details.contains(r#""limit":"max_var_usd""#) && edit.details.contains("1500000"), "{}", edit.details);
+    assert!(all.iter().any(|a| a.action == "order_entry" && a.seq < edit.seq));
+    let v = db.verify_audit_chain().unwrap();
+    assert!(v.is_ok(), "{v:?}");
+}
+
+#[test]
+fn the_ladder_says_when_it_has_the_top_of_book_only() {
+    let mut r = Rig::new(TradingConfig::default());
+    r.panel("Trade", PanelId::Trade);
+    let c = front();
+    // The simulator publishes depth for the first two months.
+    r.until("front depth", |h| {
+        h.query_all_by_label_contains(&format!("Ladder {c} depth: ")).next().is_some_and(|n| {
+            let v = n.value().unwrap_or_default();
+            v.contains(" bid / ") && v.contains(" ask levels")
+        })
+    });
+    let mut months: Vec<ContractId> =
+        r.h.state()
+            .store()
+            .board()
+            .filter_map(|(id, _)| match id {
+                SeriesId::Contract(k) if k.market == Market::Wti && k >= c => Some(k),
+                _ => None,
+            })
+            .collect();
+    months.sort();
+    let far = months[3];
+    r.set_field("Contract", &far.to_string());
+    r.until("top of book only", |h| h.query_by_label(&format!("Ladder {far} depth: top of book only")).is_some());
+    // Only the quote's own bid and ask sizes are on the far month's ladder.
+    let sized =
+        r.h.query_all_by_label_contains("Ladder buy at ")
+            .chain(r.h.query_all_by_label_contains("Ladder sell at "))
+            .filter(|n| !n.accesskit_node().label().unwrap_or_default().ends_with(" size 0"))
+            .count();
+    assert_eq!(sized, 2);
 }

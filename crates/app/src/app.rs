@@ -13,13 +13,20 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::format;
+use crate::panels::alerts;
 use crate::panels::blotter::{self, BlotterCache, BlotterState};
+use crate::panels::curve::{self, CurvePanelState};
 use crate::panels::market::{self, MarketCache, MarketState};
 use crate::panels::positions::{self, PositionsCache, usd, usd_signed};
+use crate::panels::risk::{self, RiskCache, RiskPanelState};
+use crate::panels::signals::{self, SignalsPanelState};
 use crate::panels::trade::{self, TradeCache, TradeState};
 use crate::store::{Store, StoreConfig};
 use crate::theme;
-use crate::workers::trading::{TradingCommand, TradingHandle, WorkerStatus};
+use crate::workers::curve::{CurveHandle, CurveView};
+use crate::workers::risk::{BookUpdate, RiskCommand, RiskHandle, RiskView};
+use crate::workers::signals::{SignalsHandle, SignalsView};
+use crate::workers::trading::{PreTradeCheckBox, TradingCommand, TradingHandle, WorkerStatus};
 
 /// Key under which the UI state is persisted by eframe.
 pub const STATE_KEY: &str = "crude.ui_state";
@@ -31,20 +38,34 @@ pub const DRAIN_BUDGET_NS: i64 = 6_000_000;
 pub enum PanelId {
     #[default]
     Market,
+    Curve,
+    Signals,
     Trade,
     Positions,
     Blotter,
+    Risk,
 }
 
 impl PanelId {
-    pub const ALL: [PanelId; 4] = [PanelId::Market, PanelId::Trade, PanelId::Positions, PanelId::Blotter];
+    pub const ALL: [PanelId; 7] = [
+        PanelId::Market,
+        PanelId::Curve,
+        PanelId::Signals,
+        PanelId::Trade,
+        PanelId::Positions,
+        PanelId::Blotter,
+        PanelId::Risk,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             PanelId::Market => "Market",
+            PanelId::Curve => "Curve & Spreads",
+            PanelId::Signals => "Signals",
             PanelId::Trade => "Trade",
             PanelId::Positions => "Positions",
             PanelId::Blotter => "Blotter",
+            PanelId::Risk => "Risk",
         }
     }
 }
@@ -57,6 +78,9 @@ pub struct UiState {
     pub market: MarketState,
     pub trade: TradeState,
     pub blotter: BlotterState,
+    pub risk: RiskPanelState,
+    pub signals: SignalsPanelState,
+    pub curve: CurvePanelState,
 }
 
 /// The Crude desktop application.
@@ -81,6 +105,19 @@ pub struct CrudeApp {
     outbox: Vec<TradingCommand>,
     /// The kill switch's confirmation is open.
     kill_confirm: bool,
+    /// The risk worker, when risk runs in this session.
+    risk: Option<RiskHandle>,
+    risk_view: RiskView,
+    risk_cache: RiskCache,
+    /// Generation of the trading snapshot last sent to the risk worker.
+    risk_book_generation: Option<u64>,
+    instruments: Option<crude_model::Instruments>,
+    /// The signals worker, when it runs; the view also explains why it does not.
+    signals: Option<SignalsHandle>,
+    signals_view: SignalsView,
+    /// The curve and spreads worker, when it runs.
+    curve: Option<CurveHandle>,
+    curve_view: CurveView,
     /// Kept alive for as long as the app runs: the feed tasks live on it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
@@ -111,6 +148,15 @@ impl CrudeApp {
             blotter_cache: BlotterCache::default(),
             outbox: Vec::new(),
             kill_confirm: false,
+            risk: None,
+            risk_view: RiskView::default(),
+            risk_cache: RiskCache::default(),
+            risk_book_generation: None,
+            instruments: crude_model::Instruments::builtin().ok(),
+            signals: None,
+            signals_view: SignalsView::default(),
+            curve: None,
+            curve_view: CurveView::default(),
             _runtime: None,
         }
     }
@@ -121,6 +167,49 @@ impl CrudeApp {
         self.store.apply_trading(crate::workers::TradingUpdate::Status(WorkerStatus::Starting));
         self.trading = Some(handle);
         self
+    }
+
+    /// Measure risk through `handle` (see [`crate::workers::risk::RiskWorker::spawn`]): the
+    /// Risk panel and the limit alerts work from then on. The book comes from the trading
+    /// worker's snapshots; without trading the risk worker is told the book is empty.
+    pub fn with_risk(mut self, handle: RiskHandle) -> Self {
+        self.risk = Some(handle);
+        self
+    }
+
+    /// Signals from `handle` (see [`crate::workers::signals::SignalsWorker::start_or_explain`]);
+    /// `view` carries the reason when the worker could not start.
+    pub fn with_signals(mut self, handle: Option<SignalsHandle>, view: SignalsView) -> Self {
+        self.signals = handle;
+        self.signals_view = view;
+        self
+    }
+
+    /// Curves, spreads, cracks and inventories from `handle` (see
+    /// [`crate::workers::curve::CurveWorker::spawn`]).
+    pub fn with_curve(mut self, handle: CurveHandle) -> Self {
+        self.curve = Some(handle);
+        self
+    }
+
+    /// What the curve worker last reported.
+    pub fn curve_view(&self) -> &CurveView {
+        &self.curve_view
+    }
+
+    /// The curve worker's view, for the shell to report a worker that could not start.
+    pub fn curve_view_mut(&mut self) -> &mut CurveView {
+        &mut self.curve_view
+    }
+
+    /// What the signals worker last reported.
+    pub fn signals_view(&self) -> &SignalsView {
+        &self.signals_view
+    }
+
+    /// What the risk worker last reported.
+    pub fn risk_view(&self) -> &RiskView {
+        &self.risk_view
     }
 
     /// The trading worker's handle, when trading runs.
@@ -167,7 +256,14 @@ impl CrudeApp {
                 }
             }
         }
-        let Some(rx) = self.events.as_mut() else { return false };
+        let mut more = self.drain_risk();
+        if let Some(s) = self.signals.as_mut() {
+            more |= s.drain(&mut self.signals_view);
+        }
+        if let Some(c) = self.curve.as_mut() {
+            more |= c.drain(&mut self.curve_view);
+        }
+        let Some(rx) = self.events.as_mut() else { return more };
         loop {
             match rx.try_recv() {
                 Ok(batch) => {
@@ -180,10 +276,11 @@ impl CrudeApp {
                         self.store.apply_batch(&batch.events, batch.sent_wall, now);
                     }
                     if now.0 - start.0 > DRAIN_BUDGET_NS {
-                        return !rx.is_empty();
+                        more |= !rx.is_empty();
+                        return more;
                     }
                 }
-                Err(mpsc::error::TryRecvError::Empty) => return false,
+                Err(mpsc::error::TryRecvError::Empty) => return more,
                 Err(mpsc::error::TryRecvError::Disconnected) => {
                     self.events = None;
                     if self.store.feed_status().is_streaming() {
@@ -194,10 +291,49 @@ impl CrudeApp {
                         );
                         self.store.apply(&ev, self.wall.now());
                     }
-                    return false;
+                    return more;
                 }
             }
         }
+    }
+
+    /// Applies the risk worker's updates, sends it the book when the trading snapshot
+    /// changed, and forwards saved limit edits to the audit log. Returns whether updates
+    /// remain queued.
+    fn drain_risk(&mut self) -> bool {
+        let Some(risk) = self.risk.as_mut() else { return false };
+        let more = risk.drain(&mut self.risk_view);
+        let snapshot = self.store.trading().snapshot.as_ref();
+        let generation = snapshot.map_or(0, |s| s.generation);
+        if self.risk_book_generation != Some(generation) {
+            let book = match (snapshot, self.instruments.as_ref()) {
+                (Some(s), Some(inst)) => Some(BookUpdate::from_trading(s, inst)),
+                // No trading in this session (or no snapshot yet): an empty book, so the
+                // panel still shows the limits.
+                (None, _) if self.trading.is_none() => {
+                    Some(BookUpdate { as_of: self.wall.now(), positions: Vec::new(), day_pnl_usd: 0.0 })
+                }
+                _ => None,
+            };
+            if let Some(book) = book {
+                risk.send(RiskCommand::Book(book));
+                self.risk_book_generation = Some(generation);
+            }
+        }
+        for details in self.risk_view.pending_audit.drain(..) {
+            self.outbox.push(TradingCommand::RecordLimitEdit { details });
+        }
+        if self.trading.is_some() {
+            // The VaR check of the engine in force runs with the trading worker's own
+            // limits check for every order; the daily drawdown limit trips its breaker.
+            if let Some(check) = self.risk_view.pending_check.take() {
+                self.outbox.push(TradingCommand::SetPreTradeCheck(PreTradeCheckBox::new(check)));
+            }
+            if let Some(limit) = self.risk_view.pending_daily_loss_limit.take() {
+                self.outbox.push(TradingCommand::SetDailyLossLimit(limit));
+            }
+        }
+        more
     }
 
     /// Draw one frame (used by eframe and by the kittest harness).
@@ -223,10 +359,13 @@ impl CrudeApp {
         if breaker_banner(ui, &self.store) {
             self.outbox.push(TradingCommand::ResetCircuitBreaker);
         }
+        alerts::banner(ui, &self.risk_view.alerts, &mut self.risk_cache.alerts);
         status_bar(ui, &self.store, wall_now, &self.source_label, self.trading.as_ref());
         nav_rail(ui, &mut self.state.panel);
         egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::BG)).show(ui, |ui| match self.state.panel {
             PanelId::Market => market::show(ui, &self.store, &mut self.state.market, &mut self.market_cache, wall_now),
+            PanelId::Signals => signals::show(ui, &self.signals_view, &mut self.state.signals),
+            PanelId::Curve => curve::show(ui, &self.curve_view, &mut self.state.curve),
             PanelId::Trade => {
                 trade::show(ui, &self.store, &mut self.state.trade, &mut self.trade_cache, &mut self.outbox, wall_now)
             }
@@ -235,6 +374,19 @@ impl CrudeApp {
                 egui::Frame::new().inner_margin(8.0).show(ui, |ui| {
                     blotter::show(ui, &self.store, &mut self.state.blotter, &mut self.blotter_cache, &mut self.outbox);
                 });
+            }
+            PanelId::Risk => {
+                let cmds = egui::Frame::new()
+                    .inner_margin(8.0)
+                    .show(ui, |ui| {
+                        risk::show(ui, &self.risk_view, &mut self.state.risk, &mut self.risk_cache, wall_now)
+                    })
+                    .inner;
+                if let Some(r) = &self.risk {
+                    for c in cmds {
+                        r.send(c);
+                    }
+                }
             }
         });
         if let Some(p) = self.state.market.prefill.take() {
@@ -321,6 +473,15 @@ impl CrudeApp {
         }
         if let Some(t) = self.trading.as_mut() {
             t.shutdown();
+        }
+        if let Some(r) = self.risk.as_mut() {
+            r.shutdown();
+        }
+        if let Some(s) = self.signals.take() {
+            s.shutdown();
+        }
+        if let Some(c) = self.curve.take() {
+            c.shutdown();
         }
     }
 }
@@ -497,7 +658,7 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
 fn nav_rail(ui: &mut egui::Ui, panel: &mut PanelId) {
     egui::Panel::left("nav_rail")
         .resizable(false)
-        .exact_size(92.0)
+        .exact_size(128.0)
         .frame(egui::Frame::new().fill(theme::SURFACE).inner_margin(6.0).stroke(Stroke::new(1.0, theme::BORDER)))
         .show(ui, |ui| {
             for p in PanelId::ALL {

@@ -8,6 +8,9 @@
 //! * Dragging a working order (the Buys / Sells columns) to another row amends its price; a
 //!   right click cancels the orders at that price.
 //! * Cancel all and Liquidate act on this contract only.
+//! * Depth comes only from the feed's depth snapshots (the simulator publishes them for the
+//!   first contract months only). Without a current snapshot the ladder shows the quote's
+//!   top of book alone and says so ("depth: top of book only"); it never invents levels.
 //!
 //! The ladder only reads the store and returns what the user asked for; the Trade panel
 //! routes it (large orders through the confirmation).
@@ -25,11 +28,13 @@ use crude_trading::AmendRequest;
 
 /// Row height of the ladder, points.
 pub const ROW_H: f32 = 18.0;
+/// A depth snapshot older than this (event time) behind the contract's quote is not shown.
+pub const DEPTH_STALE_SECS: i64 = 30;
 const COLS: [(&str, f32); 6] =
     [("Buys", 56.0), ("Bid", 64.0), ("Price", 84.0), ("Ask", 64.0), ("Sells", 56.0), ("LTQ", 52.0)];
 
 /// What the user did on the ladder.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum LadderAction {
     /// Enter this order (through the confirmation when it is large).
     Enter(OrderRequest),
@@ -142,8 +147,18 @@ pub fn show(
         return actions;
     };
 
-    // Book sizes by price.
-    let (mut bids, mut asks): (Levels, Levels) = match store.depth(contract) {
+    // Book sizes by price: the depth snapshot when it is current, else the quote alone.
+    let depth = store.depth(contract).filter(|d| {
+        q.is_none_or(|q| q.updated.0.saturating_sub(d.ts.0) <= DEPTH_STALE_SECS * crude_model::Timestamp::NANOS_PER_SEC)
+    });
+    let depth_text = match depth {
+        Some(d) => format!("depth: {} bid / {} ask levels", d.bids.len(), d.asks.len()),
+        None => "depth: top of book only".to_string(),
+    };
+    let r =
+        ui.label(RichText::new(&depth_text).small().color(if depth.is_some() { theme::MUTED } else { theme::WARNING }));
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Ladder {contract} {depth_text}")));
+    let (mut bids, mut asks): (Levels, Levels) = match depth {
         Some(d) => (
             d.bids.iter().map(|l| (ticks_of(l.price, tick), l.size)).collect(),
             d.asks.iter().map(|l| (ticks_of(l.price, tick), l.size)).collect(),

@@ -2,8 +2,12 @@
 //! no heavy maths. Trading panels return what the user asked for as
 //! [`crate::workers::TradingCommand`]s, which the shell sends to the trading worker.
 
+pub mod alerts;
 pub mod blotter;
+pub mod curve;
 pub mod ladder;
 pub mod market;
 pub mod positions;
+pub mod risk;
+pub mod signals;
 pub mod trade;

@@ -1,6 +1,8 @@
 //! The Positions panel: open positions with live P&L (re-marked on the trading worker) and
-//! their share of the book, P&L by strategy, working orders with cancel and amend, and the
-//! day's fills. Everything comes from the worker's latest snapshot; the panel only formats.
+//! their share of the book, spreads with their legs (the spread's price from the legs'),
+//! P&L by strategy, working orders with cancel and amend (a spread's legs grouped, cancelled
+//! as one), and the day's fills. Everything comes from the worker's latest snapshot; the
+//! panel only formats.
 
 use crude_model::{Order, OrderType, parse_price, parse_qty};
 use crude_trading::AmendRequest;
@@ -9,7 +11,7 @@ use egui::{RichText, vec2};
 use crate::format;
 use crate::store::Store;
 use crate::theme;
-use crate::workers::trading::{BlotterLine, PositionRow, TradingCommand};
+use crate::workers::trading::{BlotterLine, PositionRow, SpreadPositionRow, TradingCommand, TradingSnapshot};
 
 /// US dollars with thousands separators and cents: `$1,234.50`, `-$20.00`.
 pub fn usd(v: f64) -> String {
@@ -115,6 +117,11 @@ pub fn show(ui: &mut egui::Ui, store: &Store, cache: &mut PositionsCache, out: &
         } else {
             positions_grid(ui, &open, out);
         }
+        if !snap.spreads.is_empty() {
+            ui.add_space(8.0);
+            header(ui, "SPREADS");
+            spreads_grid(ui, &snap.spreads);
+        }
         if !snap.summary.by_strategy.is_empty() {
             ui.add_space(8.0);
             header(ui, "P&L BY STRATEGY");
@@ -145,7 +152,7 @@ pub fn show(ui: &mut egui::Ui, store: &Store, cache: &mut PositionsCache, out: &
         if snap.working.is_empty() {
             ui.label(RichText::new("No working orders").color(theme::MUTED));
         } else {
-            working_grid(ui, &snap.working, cache, out);
+            working_grid(ui, snap, cache, out);
         }
         ui.add_space(8.0);
         header(ui, &format!("TODAY'S FILLS ({})", snap.trading_date));
@@ -191,6 +198,73 @@ fn positions_grid(ui: &mut egui::Ui, rows: &[&PositionRow], out: &mut Vec<Tradin
     });
 }
 
+/// `+2.15`: a spread price in $/bbl (it can be negative).
+fn spread_price(p: Option<f64>) -> String {
+    p.map_or("—".to_string(), |v| format!("{v:.2}"))
+}
+
+fn spreads_grid(ui: &mut egui::Ui, spreads: &[SpreadPositionRow]) {
+    egui::Grid::new("spreads_grid").striped(true).spacing(vec2(14.0, 3.0)).show(ui, |ui| {
+        for h in ["Spread", "Side", "Qty", "Filled", "Entry", "Price", "Unrealised", "Status"] {
+            header(ui, h);
+        }
+        ui.end_row();
+        for sp in spreads {
+            let id = sp.spread_id;
+            let name = format!("#{id} {}", sp.name);
+            labeled(
+                ui,
+                RichText::new(&name).monospace().strong(),
+                format!("Spread {id} {} {} {}", sp.name, sp.side.as_str(), sp.qty),
+            );
+            ui.label(RichText::new(sp.side.as_str()).monospace().color(if sp.side == crude_model::Side::Buy {
+                theme::PROFIT
+            } else {
+                theme::LOSS
+            }));
+            ui.label(RichText::new(sp.qty.to_string()).monospace());
+            labeled(
+                ui,
+                RichText::new(sp.filled_units.to_string()).monospace(),
+                format!("Spread {id} filled {}", sp.filled_units),
+            );
+            let entry = spread_price(sp.entry_price);
+            labeled(ui, RichText::new(&entry).monospace(), format!("Spread {id} entry {entry}"));
+            let price = spread_price(sp.price);
+            labeled(ui, RichText::new(&price).monospace(), format!("Spread {id} price {price}"));
+            match sp.unrealized_pnl_usd {
+                Some(v) => money(ui, v, format!("Spread {id} unrealised")),
+                None => {
+                    ui.label(RichText::new("—").monospace());
+                }
+            }
+            let status = if sp.working { "working" } else { "held" };
+            labeled(ui, RichText::new(status).monospace().color(theme::ACCENT), format!("Spread {id} {status}"));
+            ui.end_row();
+            for l in &sp.legs {
+                let m = l.contract.market;
+                ui.label(
+                    RichText::new(format!("  leg {} ({:+})", l.contract, l.ratio)).monospace().color(theme::MUTED),
+                );
+                ui.label(RichText::new(l.side.as_str()).monospace().color(theme::MUTED));
+                ui.label(RichText::new(l.qty.to_string()).monospace().color(theme::MUTED));
+                let avg = format::price(m, l.avg_fill_price);
+                labeled(
+                    ui,
+                    RichText::new(l.filled_qty.to_string()).monospace(),
+                    format!("Spread {id} leg {} {} {} @ {avg}", l.contract, l.side.as_str(), l.filled_qty),
+                );
+                labeled(ui, RichText::new(&avg).monospace(), format!("Spread {id} leg {} avg {avg}", l.contract));
+                let mark = format::price(m, l.mark);
+                labeled(ui, RichText::new(&mark).monospace(), format!("Spread {id} leg {} mark {mark}", l.contract));
+                ui.label("");
+                ui.label(RichText::new(l.status.as_str()).monospace().small().color(theme::MUTED));
+                ui.end_row();
+            }
+        }
+    });
+}
+
 fn order_price(o: &Order) -> String {
     let m = o.contract.market;
     match o.order_type {
@@ -201,13 +275,36 @@ fn order_price(o: &Order) -> String {
     }
 }
 
-fn working_grid(ui: &mut egui::Ui, orders: &[Order], cache: &mut PositionsCache, out: &mut Vec<TradingCommand>) {
+/// Working orders: outright orders first, then each spread's legs under a row that
+/// cancels the spread as one.
+fn working_grid(ui: &mut egui::Ui, snap: &TradingSnapshot, cache: &mut PositionsCache, out: &mut Vec<TradingCommand>) {
+    let mut orders: Vec<&Order> = snap.working.iter().collect();
+    orders.sort_by_key(|o| (o.spread.map(|l| (l.spread_id, l.leg)), o.order_id));
     egui::Grid::new("working_grid").striped(true).spacing(vec2(12.0, 3.0)).show(ui, |ui| {
         for h in ["Order", "Contract", "Side", "Qty", "Filled", "Type", "Price", "TIF", "Strategy", "Status", "", ""] {
             header(ui, h);
         }
         ui.end_row();
+        let mut group = None;
         for o in orders {
+            if let Some(link) = o.spread
+                && group != Some(link.spread_id)
+            {
+                group = Some(link.spread_id);
+                let sid = link.spread_id;
+                let name = snap.spread(sid).map_or("spread", |s| s.name.as_str());
+                labeled(
+                    ui,
+                    RichText::new(format!("Spread #{sid} {name}")).monospace().strong(),
+                    format!("Working spread {sid} {name}"),
+                );
+                let r = ui.button(RichText::new("Cancel spread").color(theme::WARNING));
+                r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Cancel spread {sid}")));
+                if r.clicked() {
+                    out.push(TradingCommand::CancelSpread { spread_id: sid });
+                }
+                ui.end_row();
+            }
             let id = o.order_id;
             ui.label(RichText::new(format!("#{id}")).monospace());
             ui.label(RichText::new(o.contract.to_string()).monospace());

@@ -7,11 +7,18 @@
 //! trading worker after a short debounce; the panel never validates against the book
 //! itself, it only parses what was typed (so an unparsable field is named at once).
 //! Orders larger than [`TradeState::confirm_above_qty`] ask for confirmation.
+//!
+//! Spread mode ([`TicketMode`]): WTI-Brent, a crack (RBOB or heating oil against WTI) or
+//! the 3:2:1 crack, each leg's month picked like the outright contract, entered as one
+//! spread of linked legs at the market or at per-leg limit prices. The preview checks all
+//! legs together on the worker; a spread is confirmed when a leg is above the
+//! confirmation size.
 
 use crude_model::{
-    ContractId, Instruments, Market, OrderRequest, OrderType, PreTradeDecision, SeriesId, Side, TimeInForce, Timestamp,
-    parse_price, parse_qty, trading_date,
+    ContractId, Instruments, Market, OrderRequest, OrderType, PreTradeDecision, PreTradeResult, SeriesId, Side,
+    TimeInForce, Timestamp, parse_price, parse_qty, trading_date,
 };
+use crude_trading::SpreadRequest;
 use crude_trading::orders_file::parse_order_symbol;
 use egui::{Key, RichText, vec2};
 use serde::{Deserialize, Serialize};
@@ -28,10 +35,82 @@ pub const PREVIEW_DEBOUNCE_MS: i64 = 150;
 /// While the ticket is unchanged, the preview is refreshed at most this often as the book moves.
 pub const PREVIEW_REFRESH_MS: i64 = 1_000;
 
+/// What the ticket enters: one contract, or a spread of linked legs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketMode {
+    #[default]
+    Outright,
+    /// Buy WTI, sell Brent (one for one).
+    WtiBrent,
+    /// Buy the product (RBOB or heating oil), sell WTI (one for one).
+    Crack,
+    /// Buy 2 RBOB and 1 heating oil, sell 3 WTI.
+    Crack321,
+}
+
+impl TicketMode {
+    /// Every mode, in the selector's order.
+    pub const ALL: [TicketMode; 4] =
+        [TicketMode::Outright, TicketMode::WtiBrent, TicketMode::Crack, TicketMode::Crack321];
+
+    /// The selector's text: `Outright`, `WTI-Brent`, `Crack`, `3-2-1 crack`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            TicketMode::Outright => "Outright",
+            TicketMode::WtiBrent => "WTI-Brent",
+            TicketMode::Crack => "Crack",
+            TicketMode::Crack321 => "3-2-1 crack",
+        }
+    }
+
+    /// The markets of the legs, in the spread's leg order (`product` is the crack's).
+    pub fn leg_markets(self, product: Market) -> Vec<Market> {
+        match self {
+            TicketMode::Outright => Vec::new(),
+            TicketMode::WtiBrent => vec![Market::Wti, Market::Brent],
+            TicketMode::Crack => vec![product, Market::Wti],
+            TicketMode::Crack321 => vec![Market::Rbob, Market::HeatingOil, Market::Wti],
+        }
+    }
+}
+
+/// One leg's entry in spread mode.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpreadLegEntry {
+    /// Contract as typed or picked (`CLF7`, `BZ1`); empty takes the market's front month.
+    pub contract: String,
+    /// Limit price of the leg, used when the legs are priced.
+    pub limit_price: String,
+}
+
+/// The spread part of the ticket (persisted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpreadTicket {
+    /// The crack's product leg: RBOB or heating oil.
+    pub crack_product: Market,
+    /// One entry per market, by [`Market::index`].
+    pub legs: [SpreadLegEntry; 4],
+    /// Each leg at its limit price (else every leg at the market).
+    pub limit: bool,
+}
+
+impl Default for SpreadTicket {
+    fn default() -> Self {
+        Self { crack_product: Market::Rbob, legs: Default::default(), limit: false }
+    }
+}
+
 /// The ticket's fields and settings (persisted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TradeState {
+    /// Outright or one of the spreads.
+    pub mode: TicketMode,
+    /// Legs of the spread modes.
+    pub spread: SpreadTicket,
     /// Contract as typed or picked (`CLF7`, `CL1`).
     pub contract: String,
     pub side: Side,
@@ -50,6 +129,8 @@ pub struct TradeState {
 impl Default for TradeState {
     fn default() -> Self {
         Self {
+            mode: TicketMode::Outright,
+            spread: SpreadTicket::default(),
             contract: String::new(),
             side: Side::Buy,
             qty: "1".into(),
@@ -71,10 +152,14 @@ impl TradeState {
         self.qty = self.ladder_qty.clone();
         self.limit_price.clear();
         self.stop_price.clear();
+        for l in &mut self.spread.legs {
+            l.limit_price.clear();
+        }
     }
 
     /// Loads a price clicked elsewhere.
     pub fn apply_prefill(&mut self, p: &OrderTicketPrefill) {
+        self.mode = TicketMode::Outright;
         self.contract = p.contract.to_string();
         if let Some(s) = p.side {
             self.side = s;
@@ -96,22 +181,56 @@ pub struct OrderTicketPrefill {
     pub price: Option<f64>,
 }
 
+/// What the ticket describes: an order or a spread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketRequest {
+    Order(OrderRequest),
+    Spread(SpreadRequest),
+}
+
+impl TicketRequest {
+    /// Contracts of the largest order (leg) it enters.
+    pub fn largest_qty(&self) -> i64 {
+        match self {
+            TicketRequest::Order(r) => r.qty,
+            TicketRequest::Spread(s) => s.leg_orders().iter().map(|(_, _, q)| *q).max().unwrap_or(0),
+        }
+    }
+
+    /// One line describing it (see [`describe`] and [`describe_spread`]).
+    pub fn describe(&self) -> String {
+        match self {
+            TicketRequest::Order(r) => describe(r),
+            TicketRequest::Spread(s) => describe_spread(s),
+        }
+    }
+
+    fn side(&self) -> Side {
+        match self {
+            TicketRequest::Order(r) => r.side,
+            TicketRequest::Spread(s) => s.side,
+        }
+    }
+}
+
 /// Per-session state of the Trade panel (not persisted).
 #[derive(Default)]
 pub struct TradeCache {
     next_request_id: u64,
     /// The request the fields currently describe, and since when (wall time).
-    current: Option<OrderRequest>,
+    current: Option<TicketRequest>,
     changed_wall: Timestamp,
     /// The last previewed request, its id, when it was sent and the snapshot it saw.
-    previewed: Option<OrderRequest>,
+    previewed: Option<TicketRequest>,
     preview_id: u64,
     preview_wall: Timestamp,
     preview_generation: u64,
-    /// The last submitted request's id.
-    submit_id: Option<u64>,
-    /// An order waiting for confirmation.
-    confirm: Option<OrderRequest>,
+    /// The last submitted request's id and whether it was a spread.
+    submit_id: Option<(u64, bool)>,
+    /// The last submitted spread (to name its legs in the answer).
+    submitted_spread: Option<SpreadRequest>,
+    /// An order or spread waiting for confirmation.
+    confirm: Option<TicketRequest>,
     /// Put the keyboard in the quantity field on the next frame.
     focus_qty: bool,
     ladder: LadderState,
@@ -143,11 +262,15 @@ impl TradeCache {
         self.confirm.is_some()
     }
 
-    fn tick(&mut self, m: Market) -> f64 {
+    fn instruments(&mut self) -> Option<&Instruments> {
         if self.instruments.is_none() {
             self.instruments = Instruments::builtin().ok();
         }
-        match &self.instruments {
+        self.instruments.as_ref()
+    }
+
+    fn tick(&mut self, m: Market) -> f64 {
+        match self.instruments() {
             Some(i) => i.spec(m).tick_size,
             None => 10f64.powi(-(format::decimals(m) as i32)),
         }
@@ -225,6 +348,112 @@ pub fn describe(r: &OrderRequest) -> String {
     )
 }
 
+/// The contract a spread leg entry names (`CLF7`, `CL1`), checked to be of `market`.
+fn leg_contract(entry: &SpreadLegEntry, market: Market, date: chrono::NaiveDate) -> Result<ContractId, TicketError> {
+    let field = Some(format!("{} leg", market.code()));
+    if entry.contract.trim().is_empty() {
+        return Err(TicketError { field, message: "is empty; pick a month".into() });
+    }
+    let c = parse_order_symbol(&entry.contract, date)
+        .map_err(|e| TicketError { field: field.clone(), message: e.reason })?
+        .resolve(date);
+    if c.market != market {
+        return Err(TicketError { field, message: format!("{c} is not a {} contract", market.code()) });
+    }
+    Ok(c)
+}
+
+/// Builds the spread the ticket describes in a spread mode; errors name the leg and field.
+///
+/// # Errors
+/// [`TicketError`] naming `qty`, `<market> leg` (the contract) or `<market> leg limit_price`,
+/// or the spread's own error (e.g. a crack product that is not RB or HO).
+pub fn spread_request(state: &TradeState, date: Option<chrono::NaiveDate>) -> Result<SpreadRequest, TicketError> {
+    let Some(date) = date else {
+        return Err(TicketError {
+            field: Some("contract".into()),
+            message: "no market time yet to resolve the legs; wait for quotes".into(),
+        });
+    };
+    let markets = state.mode.leg_markets(state.spread.crack_product);
+    let entry = |m: Market| &state.spread.legs[m.index()];
+    let mut contracts = Vec::with_capacity(markets.len());
+    for m in &markets {
+        contracts.push(leg_contract(entry(*m), *m, date)?);
+    }
+    let qty = parse_qty(&state.qty).map_err(|e| TicketError { field: Some(e.field.to_string()), message: e.reason })?;
+    if qty <= 0 {
+        return Err(TicketError {
+            field: Some("qty".into()),
+            message: format!("{qty} is not a positive whole number of spreads; enter e.g. 1"),
+        });
+    }
+    let spread_err = |e: crude_trading::TradingError| TicketError { field: None, message: e.to_string() };
+    let mut req = match (state.mode, contracts.as_slice()) {
+        (TicketMode::WtiBrent, [cl, bz]) => SpreadRequest::wti_brent(*cl, *bz, state.side, qty).map_err(spread_err)?,
+        (TicketMode::Crack, [product, cl]) => {
+            SpreadRequest::crack(*cl, *product, state.side, qty).map_err(spread_err)?
+        }
+        (TicketMode::Crack321, [rb, ho, cl]) => {
+            SpreadRequest::crack_321(*cl, *rb, *ho, state.side, qty).map_err(spread_err)?
+        }
+        _ => {
+            return Err(TicketError { field: None, message: "pick a spread: WTI-Brent, Crack or 3-2-1 crack".into() });
+        }
+    };
+    if state.spread.limit {
+        for leg in &mut req.legs {
+            let m = leg.contract.market;
+            let field = Some(format!("{} leg limit_price", m.code()));
+            let parsed = parse_price("limit_price", &entry(m).limit_price)
+                .map_err(|e| TicketError { field: field.clone(), message: e.reason })?;
+            let Some(px) = parsed else {
+                return Err(TicketError {
+                    field,
+                    message: "is empty; enter the leg's price or choose market legs".into(),
+                });
+            };
+            leg.limit_price = Some(px);
+        }
+    }
+    req.tif = state.tif;
+    req.strategy = state.strategy.trim().to_string();
+    req.validate_shape().map_err(spread_err)?;
+    Ok(req)
+}
+
+/// The ticket's request in its mode.
+///
+/// # Errors
+/// As [`ticket_request`] and [`spread_request`].
+pub fn current_request(state: &TradeState, date: Option<chrono::NaiveDate>) -> Result<TicketRequest, TicketError> {
+    match state.mode {
+        TicketMode::Outright => ticket_request(state, date).map(TicketRequest::Order),
+        _ => spread_request(state, date).map(TicketRequest::Spread),
+    }
+}
+
+/// One line describing a spread: `BUY 2 WTI-Brent CLF7/BZF7 MARKET DAY (manual)`, or with
+/// `LIMIT 70.10/74.20` when the legs are priced.
+pub fn describe_spread(s: &SpreadRequest) -> String {
+    let contracts: Vec<String> = s.legs.iter().map(|l| l.contract.to_string()).collect();
+    let pricing = if s.legs.iter().all(|l| l.limit_price.is_some()) {
+        let px: Vec<String> = s.legs.iter().map(|l| format::price(l.contract.market, l.limit_price)).collect();
+        format!("LIMIT {}", px.join("/"))
+    } else {
+        "MARKET".to_string()
+    };
+    format!(
+        "{} {} {} {} {pricing} {} ({})",
+        s.side.as_str().to_uppercase(),
+        s.qty,
+        s.name,
+        contracts.join("/"),
+        s.tif.as_str().to_uppercase(),
+        s.strategy
+    )
+}
+
 fn labeled(ui: &mut egui::Ui, text: RichText, label: String) -> egui::Response {
     let r = ui.label(text);
     r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
@@ -235,14 +464,27 @@ fn header(ui: &mut egui::Ui, text: &str) {
     ui.label(RichText::new(text).color(theme::MUTED).small().strong());
 }
 
-/// Routes an order entry: through the confirmation when it is large, else to the worker.
-fn enter(state: &TradeState, cache: &mut TradeCache, req: OrderRequest, out: &mut Vec<TradingCommand>) {
-    if req.qty > state.confirm_above_qty {
+/// Routes an entry: through the confirmation when an order (leg) is large, else to the worker.
+fn enter(state: &TradeState, cache: &mut TradeCache, req: TicketRequest, out: &mut Vec<TradingCommand>) {
+    if req.largest_qty() > state.confirm_above_qty {
         cache.confirm = Some(req);
     } else {
-        let id = cache.request_id();
-        cache.submit_id = Some(id);
-        out.push(TradingCommand::Submit { request_id: id, request: req });
+        send_entry(cache, req, out);
+    }
+}
+
+fn send_entry(cache: &mut TradeCache, req: TicketRequest, out: &mut Vec<TradingCommand>) {
+    let id = cache.request_id();
+    match req {
+        TicketRequest::Order(request) => {
+            cache.submit_id = Some((id, false));
+            out.push(TradingCommand::Submit { request_id: id, request });
+        }
+        TicketRequest::Spread(request) => {
+            cache.submit_id = Some((id, true));
+            cache.submitted_spread = Some(request.clone());
+            out.push(TradingCommand::SubmitSpread { request_id: id, request });
+        }
     }
 }
 
@@ -264,12 +506,23 @@ pub fn show(
         state.contract = f.to_string();
     }
     let date = reference_date(store);
-    let request = ticket_request(state, date);
-    let contract = request
-        .as_ref()
-        .ok()
-        .map(|r| r.contract)
-        .or_else(|| date.and_then(|d| parse_order_symbol(&state.contract, d).ok().map(|s| s.resolve(d))));
+    // Empty spread legs start at their market's front month.
+    for m in state.mode.leg_markets(state.spread.crack_product) {
+        let leg = &mut state.spread.legs[m.index()];
+        if leg.contract.is_empty() {
+            if let Some(f) = store.front(m) {
+                leg.contract = f.to_string();
+            } else if let Some(d) = date {
+                leg.contract = m.front_contract(d).to_string();
+            }
+        }
+    }
+    let request = current_request(state, date);
+    // The ladder follows the outright contract.
+    let contract = match &request {
+        Ok(TicketRequest::Order(r)) => Some(r.contract),
+        _ => date.and_then(|d| parse_order_symbol(&state.contract, d).ok().map(|s| s.resolve(d))),
+    };
 
     // Keys that act on the ticket when no text field has the keyboard.
     if !typing && cache.confirm.is_none() && !cache.keys_disabled {
@@ -311,7 +564,7 @@ pub fn show(
                         LadderAction::Enter(mut req) => {
                             req.strategy = state.strategy.trim().to_string();
                             req.tif = state.tif;
-                            enter(state, cache, req, out);
+                            enter(state, cache, TicketRequest::Order(req), out);
                         }
                         LadderAction::Command(c) => out.push(c),
                     }
@@ -330,17 +583,15 @@ pub fn show(
         let modal = egui::Modal::new(egui::Id::unique("order_confirm")).show(ui.ctx(), |ui| {
             ui.set_width(420.0);
             ui.heading("Confirm order");
-            labeled(
-                ui,
-                RichText::new(describe(&req)).monospace().strong(),
-                format!("Confirm order {}", describe(&req)),
-            );
+            let text = req.describe();
+            labeled(ui, RichText::new(&text).monospace().strong(), format!("Confirm order {text}"));
+            let what = match &req {
+                TicketRequest::Order(r) => format!("{} contracts is", r.qty),
+                TicketRequest::Spread(_) => format!("A leg of {} contracts is", req.largest_qty()),
+            };
             ui.label(
-                RichText::new(format!(
-                    "{} contracts is above the confirmation size of {}.",
-                    req.qty, state.confirm_above_qty
-                ))
-                .color(theme::WARNING),
+                RichText::new(format!("{what} above the confirmation size of {}.", state.confirm_above_qty))
+                    .color(theme::WARNING),
             );
             ui.horizontal(|ui| {
                 if ui.button(RichText::new("Send order").strong()).clicked() {
@@ -365,9 +616,7 @@ pub fn show(
             close = true;
         }
         if send {
-            let id = cache.request_id();
-            cache.submit_id = Some(id);
-            out.push(TradingCommand::Submit { request_id: id, request: req });
+            send_entry(cache, req, out);
             cache.confirm = None;
         } else if close {
             cache.confirm = None;
@@ -394,7 +643,7 @@ pub fn show(
 fn submit_current(
     state: &TradeState,
     cache: &mut TradeCache,
-    request: &Result<OrderRequest, TicketError>,
+    request: &Result<TicketRequest, TicketError>,
     out: &mut Vec<TradingCommand>,
 ) {
     if let Ok(req) = request {
@@ -418,7 +667,7 @@ fn ticket(
     store: &Store,
     state: &mut TradeState,
     cache: &mut TradeCache,
-    request: &Result<OrderRequest, TicketError>,
+    request: &Result<TicketRequest, TicketError>,
     out: &mut Vec<TradingCommand>,
     wall_now: Timestamp,
     field_ids: &mut Vec<egui::Id>,
@@ -427,8 +676,60 @@ fn ticket(
     header(ui, "ORDER TICKET");
     trading_state_line(ui, view);
     ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        for mode in TicketMode::ALL {
+            let sel = state.mode == mode;
+            let r = ui.selectable_label(sel, RichText::new(mode.label()).monospace());
+            r.widget_info(|| {
+                egui::WidgetInfo::selected(egui::Role::Button, true, sel, format!("Ticket mode {}", mode.label()))
+            });
+            if r.clicked() {
+                state.mode = mode;
+            }
+        }
+    });
+    ui.add_space(4.0);
+    if state.mode == TicketMode::Outright {
+        outright_contract(ui, store, state, field_ids);
+    } else {
+        spread_legs(ui, store, state, cache, request, field_ids);
+    }
+    ui.add_space(4.0);
+    side_and_fields(ui, view, state, cache, field_ids);
 
-    // Contract picker: market, then month among the listed contracts on the board.
+    // Submit.
+    ui.add_space(6.0);
+    let ready = view.ready();
+    let (text, color) = match request {
+        Ok(r) => (format!("Submit {}", r.describe()), if r.side() == Side::Buy { theme::PROFIT } else { theme::LOSS }),
+        Err(_) => ("Submit".to_string(), theme::MUTED),
+    };
+    let r = ui.add_enabled(
+        ready && request.is_ok(),
+        egui::Button::new(RichText::new(text).strong().color(color)).min_size(vec2(360.0, 28.0)),
+    );
+    let name = if state.mode == TicketMode::Outright { "Submit order" } else { "Submit spread" };
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, ready && request.is_ok(), name));
+    if r.clicked() {
+        submit_current(state, cache, request, out);
+    }
+    ui.label(RichText::new("Enter submits, Esc clears, Ctrl+N new order, B/S side").small().color(theme::MUTED));
+
+    // Ticket problems first, then the preview.
+    ui.add_space(6.0);
+    match request {
+        Err(e) => {
+            labeled(ui, RichText::new(e.to_string()).color(theme::LOSS), format!("Ticket error {e}"));
+            cache.current = None;
+        }
+        Ok(req) => preview(ui, store, cache, req, out, wall_now),
+    }
+    ui.add_space(6.0);
+    submit_result(ui, view, cache);
+}
+
+/// The outright contract picker: market, then month among the listed contracts.
+fn outright_contract(ui: &mut egui::Ui, store: &Store, state: &mut TradeState, field_ids: &mut Vec<egui::Id>) {
     let date = reference_date(store);
     let current = date.and_then(|d| parse_order_symbol(&state.contract, d).ok().map(|s| s.resolve(d)));
     ui.horizontal(|ui| {
@@ -492,9 +793,16 @@ fn ticket(
             labeled(ui, RichText::new(format!("last {last}")).monospace(), format!("Ticket last {last}"));
         });
     }
-    ui.add_space(4.0);
+}
 
-    // Side.
+/// Side, quantity, type and prices (outright) or leg pricing (spreads), TIF, strategy.
+fn side_and_fields(
+    ui: &mut egui::Ui,
+    view: &TradingView,
+    state: &mut TradeState,
+    cache: &mut TradeCache,
+    field_ids: &mut Vec<egui::Id>,
+) {
     ui.horizontal(|ui| {
         for (side, text, color) in [(Side::Buy, "BUY (B)", theme::PROFIT), (Side::Sell, "SELL (S)", theme::LOSS)] {
             let sel = state.side == side;
@@ -516,26 +824,43 @@ fn ticket(
             cache.focus_qty = false;
         }
         ui.end_row();
-        ui.label(RichText::new("Type").color(theme::MUTED));
-        ui.horizontal(|ui| {
-            for t in [OrderType::Market, OrderType::Limit, OrderType::Stop, OrderType::StopLimit] {
-                let sel = state.order_type == t;
-                let r = ui.selectable_label(sel, RichText::new(t.as_str()).monospace());
-                r.widget_info(|| {
-                    egui::WidgetInfo::selected(egui::Role::Button, true, sel, format!("Type {}", t.as_str()))
-                });
-                if r.clicked() {
-                    state.order_type = t;
+        if state.mode == TicketMode::Outright {
+            ui.label(RichText::new("Type").color(theme::MUTED));
+            ui.horizontal(|ui| {
+                for t in [OrderType::Market, OrderType::Limit, OrderType::Stop, OrderType::StopLimit] {
+                    let sel = state.order_type == t;
+                    let r = ui.selectable_label(sel, RichText::new(t.as_str()).monospace());
+                    r.widget_info(|| {
+                        egui::WidgetInfo::selected(egui::Role::Button, true, sel, format!("Type {}", t.as_str()))
+                    });
+                    if r.clicked() {
+                        state.order_type = t;
+                    }
                 }
-            }
-        });
-        ui.end_row();
-        if state.order_type.needs_limit() {
-            field(ui, "Limit price", &mut state.limit_price, 120.0, field_ids);
+            });
             ui.end_row();
-        }
-        if state.order_type.needs_stop() {
-            field(ui, "Stop price", &mut state.stop_price, 120.0, field_ids);
+            if state.order_type.needs_limit() {
+                field(ui, "Limit price", &mut state.limit_price, 120.0, field_ids);
+                ui.end_row();
+            }
+            if state.order_type.needs_stop() {
+                field(ui, "Stop price", &mut state.stop_price, 120.0, field_ids);
+                ui.end_row();
+            }
+        } else {
+            ui.label(RichText::new("Legs").color(theme::MUTED));
+            ui.horizontal(|ui| {
+                for (limit, text) in [(false, "market"), (true, "limit")] {
+                    let sel = state.spread.limit == limit;
+                    let r = ui.selectable_label(sel, RichText::new(text).monospace());
+                    r.widget_info(|| {
+                        egui::WidgetInfo::selected(egui::Role::Button, true, sel, format!("Spread legs {text}"))
+                    });
+                    if r.clicked() {
+                        state.spread.limit = limit;
+                    }
+                }
+            });
             ui.end_row();
         }
         ui.label(RichText::new("TIF").color(theme::MUTED));
@@ -568,35 +893,6 @@ fn ticket(
         });
         ui.end_row();
     });
-
-    // Submit.
-    ui.add_space(6.0);
-    let ready = view.ready();
-    let (text, color) = match request {
-        Ok(r) => (format!("Submit {}", describe(r)), if r.side == Side::Buy { theme::PROFIT } else { theme::LOSS }),
-        Err(_) => ("Submit".to_string(), theme::MUTED),
-    };
-    let r = ui.add_enabled(
-        ready && request.is_ok(),
-        egui::Button::new(RichText::new(text).strong().color(color)).min_size(vec2(360.0, 28.0)),
-    );
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, ready && request.is_ok(), "Submit order"));
-    if r.clicked() {
-        submit_current(state, cache, request, out);
-    }
-    ui.label(RichText::new("Enter submits, Esc clears, Ctrl+N new order, B/S side").small().color(theme::MUTED));
-
-    // Ticket problems first, then the preview.
-    ui.add_space(6.0);
-    match request {
-        Err(e) => {
-            labeled(ui, RichText::new(e.to_string()).color(theme::LOSS), format!("Ticket error {e}"));
-            cache.current = None;
-        }
-        Ok(req) => preview(ui, store, cache, req, out, wall_now),
-    }
-    ui.add_space(6.0);
-    submit_result(ui, view, cache);
 }
 
 fn trading_state_line(ui: &mut egui::Ui, view: &TradingView) {
@@ -611,15 +907,126 @@ fn trading_state_line(ui: &mut egui::Ui, view: &TradingView) {
     labeled(ui, RichText::new(&text).small().color(color), format!("Trading status {text}"));
 }
 
-fn preview(
+/// The spread legs: per leg its month (picked among the listed contracts or typed), the
+/// leg's side and size for the ticket's side and quantity, its quote and, when the legs
+/// are priced, its limit price; then the spread's price from the quotes' mids.
+fn spread_legs(
     ui: &mut egui::Ui,
     store: &Store,
+    state: &mut TradeState,
     cache: &mut TradeCache,
-    req: &OrderRequest,
+    request: &Result<TicketRequest, TicketError>,
+    field_ids: &mut Vec<egui::Id>,
+) {
+    let date = reference_date(store);
+    if state.mode == TicketMode::Crack {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Product").color(theme::MUTED));
+            for m in [Market::Rbob, Market::HeatingOil] {
+                let sel = state.spread.crack_product == m;
+                let r = ui.selectable_label(sel, RichText::new(m.code()).monospace());
+                r.widget_info(|| {
+                    egui::WidgetInfo::selected(egui::Role::Button, true, sel, format!("Crack product {}", m.code()))
+                });
+                if r.clicked() {
+                    state.spread.crack_product = m;
+                }
+            }
+            ui.label(RichText::new("vs CL").color(theme::MUTED));
+        });
+    }
+    let spread = match request {
+        Ok(TicketRequest::Spread(s)) => Some(s),
+        _ => None,
+    };
+    let legs = spread.map(SpreadRequest::leg_orders).unwrap_or_default();
+    for m in state.mode.leg_markets(state.spread.crack_product) {
+        let code = m.code();
+        let current =
+            date.and_then(|d| parse_order_symbol(&state.spread.legs[m.index()].contract, d).ok().map(|s| s.resolve(d)));
+        ui.horizontal(|ui| {
+            let months: Vec<ContractId> = store
+                .board()
+                .filter_map(|(id, _)| match id {
+                    SeriesId::Contract(c) if c.market == m => Some(c),
+                    _ => None,
+                })
+                .filter(|c| date.is_none_or(|d| c.last_trade_date() >= d))
+                .collect();
+            let label = current.map_or("—".to_string(), |c| c.to_string());
+            let combo = egui::ComboBox::from_id_salt(("spread_month", code))
+                .width(70.0)
+                .selected_text(RichText::new(&label).monospace())
+                .show_ui(ui, |ui| {
+                    for c in &months {
+                        if ui.selectable_label(Some(*c) == current, RichText::new(c.to_string()).monospace()).clicked()
+                        {
+                            state.spread.legs[m.index()].contract = c.to_string();
+                        }
+                    }
+                });
+            combo.response.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::ComboBox, true, format!("Spread month {code} {label}"))
+            });
+            field(ui, &format!("{code} leg"), &mut state.spread.legs[m.index()].contract, 60.0, field_ids);
+            if let Some((c, side, qty)) = legs.iter().find(|(c, _, _)| c.market == m) {
+                let text = format!("{} {qty} {c}", side.as_str());
+                let color = if *side == Side::Buy { theme::PROFIT } else { theme::LOSS };
+                labeled(ui, RichText::new(&text).monospace().color(color), format!("Leg {text}"));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.add_space(12.0);
+            if let Some(c) = current
+                && let Some(q) = store.quote(SeriesId::Contract(c))
+            {
+                let (bid, ask) = (format::price(m, q.bid), format::price(m, q.ask));
+                labeled(
+                    ui,
+                    RichText::new(format!("{bid} / {ask}")).monospace().small().color(theme::MUTED),
+                    format!("Leg {c} bid {bid} ask {ask}"),
+                );
+            }
+            if state.spread.limit {
+                field(ui, &format!("{code} limit"), &mut state.spread.legs[m.index()].limit_price, 80.0, field_ids);
+            }
+        });
+    }
+    if let Some(s) = spread
+        && let Some(inst) = cache.instruments()
+    {
+        let mid = |c: ContractId| {
+            store.quote(SeriesId::Contract(c)).and_then(|q| match (q.bid, q.ask) {
+                (Some(b), Some(a)) => Some(0.5 * (a + b)),
+                _ => q.last,
+            })
+        };
+        let text = s.price(inst, mid).map_or("—".to_string(), |p| format!("{p:.2}"));
+        labeled(
+            ui,
+            RichText::new(format!("{} price {text} $/bbl (mid)", s.name)).monospace().strong(),
+            format!("Spread price {text}"),
+        );
+        if let Some(limits) = s.price(inst, |c| s.legs.iter().find(|l| l.contract == c).and_then(|l| l.limit_price)) {
+            let text = format!("{limits:.2}");
+            labeled(
+                ui,
+                RichText::new(format!("at the leg limits {text} $/bbl")).monospace(),
+                format!("Spread limit price {text}"),
+            );
+        }
+    }
+}
+
+/// Asks the worker for a preview of `req` after the debounce (and again as the book moves).
+fn request_preview(
+    ui: &egui::Ui,
+    view: &TradingView,
+    cache: &mut TradeCache,
+    req: &TicketRequest,
     out: &mut Vec<TradingCommand>,
     wall_now: Timestamp,
 ) {
-    let view = store.trading();
     if cache.current.as_ref() != Some(req) {
         cache.current = Some(req.clone());
         cache.changed_wall = wall_now;
@@ -636,7 +1043,10 @@ fn preview(
             cache.previewed = Some(req.clone());
             cache.preview_wall = wall_now;
             cache.preview_generation = generation;
-            out.push(TradingCommand::Preview { request_id: id, request: req.clone() });
+            out.push(match req {
+                TicketRequest::Order(r) => TradingCommand::Preview { request_id: id, request: r.clone() },
+                TicketRequest::Spread(s) => TradingCommand::PreviewSpread { request_id: id, request: s.clone() },
+            });
         } else {
             let wait = (PREVIEW_DEBOUNCE_MS - quiet_ms).max(1) as u64;
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(wait));
@@ -645,74 +1055,132 @@ fn preview(
         let wait = (PREVIEW_REFRESH_MS - stale_ms).max(1) as u64;
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(wait));
     }
+}
+
+fn preview(
+    ui: &mut egui::Ui,
+    store: &Store,
+    cache: &mut TradeCache,
+    req: &TicketRequest,
+    out: &mut Vec<TradingCommand>,
+    wall_now: Timestamp,
+) {
+    let view = store.trading();
+    request_preview(ui, view, cache, req, out, wall_now);
     header(ui, "PRE-TRADE CHECK");
-    let answer =
-        view.preview.as_ref().filter(|(id, _)| *id == cache.preview_id && cache.previewed.as_ref() == Some(req));
-    let Some((_, result)) = answer else {
-        ui.label(RichText::new(if view.ready() { "checking…" } else { "—" }).color(theme::MUTED));
-        return;
-    };
-    match result {
-        Err(e) => {
-            labeled(ui, RichText::new(e.to_string()).color(theme::LOSS), format!("Ticket error {e}"));
-        }
-        Ok(p) => {
-            let (word, color) = match p.pre_trade.decision {
-                PreTradeDecision::Pass => ("PASS", theme::PROFIT),
-                PreTradeDecision::Warn => ("WARN", theme::WARNING),
-                PreTradeDecision::Reject => ("REJECT", theme::LOSS),
+    let current = cache.previewed.as_ref() == Some(req);
+    let waiting = || RichText::new(if view.ready() { "checking…" } else { "—" }).color(theme::MUTED);
+    match req {
+        TicketRequest::Order(r) => {
+            let Some((_, result)) = view.preview.as_ref().filter(|(id, _)| *id == cache.preview_id && current) else {
+                ui.label(waiting());
+                return;
             };
-            labeled(ui, RichText::new(word).strong().size(16.0).color(color), format!("Pre-trade {word}"));
-            for reason in &p.pre_trade.reasons {
-                labeled(ui, RichText::new(format!("- {reason}")).color(color), format!("Pre-trade reason {reason}"));
-            }
-            let m = req.contract.market;
-            if let Some(r) = p.reference_price {
-                let s = format::price(m, Some(r));
-                labeled(
-                    ui,
-                    RichText::new(format!("reference {s}")).monospace().small(),
-                    format!("Reference price {s}"),
-                );
-            }
-            if let Some(post) = &p.pre_trade.post_trade {
-                let var = post.var_usd.map_or("n/a (limits-only check)".to_string(), usd);
-                labeled(
-                    ui,
-                    RichText::new(format!("post-trade VaR {var}")).monospace(),
-                    format!("Post-trade VaR {var}"),
-                );
-                let margin = usd(post.margin_usd);
-                let impact = usd(post.margin_usd - p.margin_now_usd);
-                labeled(
-                    ui,
-                    RichText::new(format!("margin {margin} (impact {impact})")).monospace(),
-                    format!("Margin after {margin} impact {impact}"),
-                );
-                egui::Grid::new("utilisations").spacing(vec2(8.0, 2.0)).show(ui, |ui| {
-                    for (name, u) in &post.utilisations {
-                        ui.label(RichText::new(name).small().color(theme::MUTED));
-                        let c = if *u >= 1.0 {
-                            theme::LOSS
-                        } else if *u >= 0.8 {
-                            theme::WARNING
-                        } else {
-                            theme::ACCENT
-                        };
-                        ui.add(egui::ProgressBar::new(u.clamp(0.0, 1.0) as f32).desired_width(140.0).fill(c));
-                        let pct = format!("{:.1}%", u * 100.0);
-                        labeled(ui, RichText::new(&pct).monospace().small(), format!("Utilisation {name} {pct}"));
-                        ui.end_row();
+            match result {
+                Err(e) => {
+                    labeled(ui, RichText::new(e.to_string()).color(theme::LOSS), format!("Ticket error {e}"));
+                }
+                Ok(p) => {
+                    pre_trade_verdict(ui, &p.pre_trade);
+                    if let Some(rp) = p.reference_price {
+                        let s = format::price(r.contract.market, Some(rp));
+                        labeled(
+                            ui,
+                            RichText::new(format!("reference {s}")).monospace().small(),
+                            format!("Reference price {s}"),
+                        );
                     }
-                });
+                    post_trade(ui, &p.pre_trade, p.margin_now_usd);
+                }
+            }
+        }
+        TicketRequest::Spread(_) => {
+            let answer = view.spread_preview.as_ref().filter(|(id, _)| *id == cache.preview_id && current);
+            let Some((_, result)) = answer else {
+                ui.label(waiting());
+                return;
+            };
+            match result {
+                Err(e) => {
+                    labeled(ui, RichText::new(e.to_string()).color(theme::LOSS), format!("Ticket error {e}"));
+                }
+                Ok(p) => {
+                    pre_trade_verdict(ui, &p.pre_trade);
+                    for l in &p.legs {
+                        let word = decision_word(l.pre_trade.decision).0;
+                        let px = format::price(l.contract.market, l.reference_price);
+                        let text = format!("{} {} {} {word} (ref {px})", l.side.as_str(), l.qty, l.contract);
+                        labeled(ui, RichText::new(&text).monospace().small(), format!("Pre-trade leg {text}"));
+                    }
+                    if let Some(sp) = p.spread_price {
+                        let s = format!("{sp:.2}");
+                        labeled(
+                            ui,
+                            RichText::new(format!("spread reference {s} $/bbl")).monospace().small(),
+                            format!("Spread reference price {s}"),
+                        );
+                    }
+                    post_trade(ui, &p.pre_trade, p.margin_now_usd);
+                }
             }
         }
     }
 }
 
+fn decision_word(d: PreTradeDecision) -> (&'static str, egui::Color32) {
+    match d {
+        PreTradeDecision::Pass => ("PASS", theme::PROFIT),
+        PreTradeDecision::Warn => ("WARN", theme::WARNING),
+        PreTradeDecision::Reject => ("REJECT", theme::LOSS),
+    }
+}
+
+/// The decision and its reasons.
+fn pre_trade_verdict(ui: &mut egui::Ui, p: &PreTradeResult) {
+    let (word, color) = decision_word(p.decision);
+    labeled(ui, RichText::new(word).strong().size(16.0).color(color), format!("Pre-trade {word}"));
+    for reason in &p.reasons {
+        labeled(ui, RichText::new(format!("- {reason}")).color(color), format!("Pre-trade reason {reason}"));
+    }
+}
+
+/// Post-trade VaR, margin and the limits' utilisation.
+fn post_trade(ui: &mut egui::Ui, p: &PreTradeResult, margin_now_usd: f64) {
+    let Some(post) = &p.post_trade else { return };
+    let var = post.var_usd.map_or("n/a (limits-only check)".to_string(), usd);
+    labeled(ui, RichText::new(format!("post-trade VaR {var}")).monospace(), format!("Post-trade VaR {var}"));
+    let margin = usd(post.margin_usd);
+    let impact = usd(post.margin_usd - margin_now_usd);
+    labeled(
+        ui,
+        RichText::new(format!("margin {margin} (impact {impact})")).monospace(),
+        format!("Margin after {margin} impact {impact}"),
+    );
+    egui::Grid::new("utilisations").spacing(vec2(8.0, 2.0)).show(ui, |ui| {
+        for (name, u) in &post.utilisations {
+            ui.label(RichText::new(name).small().color(theme::MUTED));
+            let c = if *u >= 1.0 {
+                theme::LOSS
+            } else if *u >= 0.8 {
+                theme::WARNING
+            } else {
+                theme::ACCENT
+            };
+            ui.add(egui::ProgressBar::new(u.clamp(0.0, 1.0) as f32).desired_width(140.0).fill(c));
+            let pct = format!("{:.1}%", u * 100.0);
+            labeled(ui, RichText::new(&pct).monospace().small(), format!("Utilisation {name} {pct}"));
+            ui.end_row();
+        }
+    });
+}
+
 fn submit_result(ui: &mut egui::Ui, view: &TradingView, cache: &TradeCache) {
-    let Some(id) = cache.submit_id else { return };
+    let Some((id, is_spread)) = cache.submit_id else { return };
     header(ui, "LAST ORDER");
+    if is_spread {
+        spread_result(ui, view, cache, id);
+        return;
+    }
     match view.submitted.as_ref().filter(|(rid, _)| *rid == id) {
         None => {
             ui.label(RichText::new("sending…").color(theme::MUTED));
@@ -744,6 +1212,59 @@ fn submit_result(ui: &mut egui::Ui, view: &TradingView, cache: &TradeCache) {
                     RichText::new(format!("Order #{} {} {}", o.order_id, o.client_order_id, status)).color(theme::TEXT),
                     format!("Order entered {} {}", o.order_id, o.client_order_id),
                 );
+            }
+        }
+    }
+}
+
+fn spread_result(ui: &mut egui::Ui, view: &TradingView, cache: &TradeCache, id: u64) {
+    match view.spread_submitted.as_ref().filter(|(rid, _)| *rid == id) {
+        None => {
+            ui.label(RichText::new("sending…").color(theme::MUTED));
+        }
+        Some((_, Err(e))) => {
+            labeled(
+                ui,
+                RichText::new(format!("Spread not entered: {e}")).color(theme::LOSS),
+                format!("Spread not entered {e}"),
+            );
+        }
+        Some((_, Ok(o))) => {
+            let legs = cache.submitted_spread.as_ref().map(SpreadRequest::leg_orders).unwrap_or_default();
+            if o.legs.iter().all(|l| l.status == crude_model::OrderStatus::Rejected) {
+                // Each leg's own reasons (legs refused only because another was say so).
+                let mut why: Vec<String> = Vec::new();
+                for (i, l) in o.legs.iter().enumerate() {
+                    let contract = legs.get(i).map_or_else(|| format!("leg {i}"), |(c, _, _)| c.to_string());
+                    for r in l.pre_trade.reasons.iter().filter(|r| !r.starts_with("linked leg rejected")) {
+                        why.push(format!("{contract}: {r}"));
+                    }
+                }
+                let why = why.join("; ");
+                labeled(
+                    ui,
+                    RichText::new(format!("Spread #{} rejected: {why}", o.spread_id)).color(theme::LOSS),
+                    format!("Spread rejected {why}"),
+                );
+            } else {
+                let ids: Vec<String> = o.legs.iter().map(|l| format!("#{}", l.order_id)).collect();
+                labeled(
+                    ui,
+                    RichText::new(format!("Spread #{} entered: legs {}", o.spread_id, ids.join(" ")))
+                        .color(theme::TEXT),
+                    format!("Spread entered {} legs {}", o.spread_id, ids.join(" ")),
+                );
+                for (i, l) in o.legs.iter().enumerate() {
+                    let status = view
+                        .working()
+                        .iter()
+                        .find(|w| w.order_id == l.order_id)
+                        .map_or_else(|| "done (see activity)".to_string(), |w| w.status.as_str().to_string());
+                    let contract = legs.get(i).map_or_else(String::new, |(c, _, _)| c.to_string());
+                    ui.label(
+                        RichText::new(format!("  leg #{} {contract} {status}", l.order_id)).small().color(theme::MUTED),
+                    );
+                }
             }
         }
     }
@@ -826,6 +1347,68 @@ mod tests {
         assert_eq!(r.limit_price, None);
         assert_eq!(r.contract, Market::Wti.front_contract(date().unwrap()));
         assert!(ticket_request(&s, None).is_err());
+    }
+
+    #[test]
+    fn spread_tickets_build_the_spread_and_name_the_leg() {
+        let d = date().unwrap();
+        let mut s = TradeState { mode: TicketMode::WtiBrent, qty: "3".into(), ..TradeState::default() };
+        s.spread.legs[Market::Wti.index()].contract = "CLG7".into();
+        s.spread.legs[Market::Brent.index()].contract = "BZ1".into();
+        let r = spread_request(&s, date()).unwrap();
+        assert_eq!(r.name, "WTI-Brent");
+        assert_eq!(
+            r.leg_orders()[0],
+            (ContractId::new(Market::Wti, crude_model::ContractMonth::new(2027, 2).unwrap()), Side::Buy, 3)
+        );
+        assert_eq!(r.legs[1].contract, Market::Brent.front_contract(d));
+        assert!(r.legs.iter().all(|l| l.limit_price.is_none()));
+        assert_eq!((r.strategy.as_str(), r.tif), ("manual", TimeInForce::Day));
+        assert!(describe_spread(&r).starts_with("BUY 3 WTI-Brent CLG7/BZ"), "{}", describe_spread(&r));
+        assert!(matches!(current_request(&s, date()), Ok(TicketRequest::Spread(_))));
+        // Per-leg limits: every leg needs a price; negative prices are legal.
+        s.spread.limit = true;
+        s.spread.legs[Market::Wti.index()].limit_price = "-37.63".into();
+        let e = spread_request(&s, date()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("BZ leg limit_price"), "{e}");
+        s.spread.legs[Market::Brent.index()].limit_price = "abc".into();
+        assert_eq!(spread_request(&s, date()).unwrap_err().field.as_deref(), Some("BZ leg limit_price"));
+        s.spread.legs[Market::Brent.index()].limit_price = "19.33".into();
+        let r = spread_request(&s, date()).unwrap();
+        assert_eq!(r.legs.iter().map(|l| l.limit_price).collect::<Vec<_>>(), vec![Some(-37.63), Some(19.33)]);
+        assert!(describe_spread(&r).contains("LIMIT -37.63/19.33"), "{}", describe_spread(&r));
+        // A leg of the wrong market, an empty leg, a bad quantity.
+        s.spread.legs[Market::Brent.index()].contract = "CLF7".into();
+        let e = spread_request(&s, date()).unwrap_err();
+        assert_eq!((e.field.as_deref(), e.message.as_str()), (Some("BZ leg"), "CLF7 is not a BZ contract"));
+        s.spread.legs[Market::Brent.index()].contract.clear();
+        assert_eq!(spread_request(&s, date()).unwrap_err().field.as_deref(), Some("BZ leg"));
+        s.spread.legs[Market::Brent.index()].contract = "BZH7".into();
+        s.qty = "0".into();
+        assert_eq!(spread_request(&s, date()).unwrap_err().field.as_deref(), Some("qty"));
+        assert!(spread_request(&s, None).is_err());
+        // The cracks: HO against CL, and the 3:2:1 with its legs and sizes.
+        let mut k = TradeState { mode: TicketMode::Crack, side: Side::Sell, ..TradeState::default() };
+        k.spread.crack_product = Market::HeatingOil;
+        k.spread.legs[Market::HeatingOil.index()].contract = "HO1".into();
+        k.spread.legs[Market::Wti.index()].contract = "CL1".into();
+        let r = spread_request(&k, date()).unwrap();
+        assert_eq!(r.name, "HO crack");
+        assert_eq!(
+            r.leg_orders().iter().map(|(c, s, q)| (c.market, *s, *q)).collect::<Vec<_>>(),
+            vec![(Market::HeatingOil, Side::Sell, 1), (Market::Wti, Side::Buy, 1)]
+        );
+        k.mode = TicketMode::Crack321;
+        k.side = Side::Buy;
+        k.qty = "2".into();
+        k.spread.legs[Market::Rbob.index()].contract = "RB1".into();
+        let r = spread_request(&k, date()).unwrap();
+        assert_eq!(r.name, "3:2:1 crack");
+        assert_eq!(TicketRequest::Spread(r.clone()).largest_qty(), 6);
+        assert_eq!(
+            r.leg_orders().iter().map(|(c, s, q)| (c.market, *s, *q)).collect::<Vec<_>>(),
+            vec![(Market::Rbob, Side::Buy, 4), (Market::HeatingOil, Side::Buy, 2), (Market::Wti, Side::Sell, 6)]
+        );
     }
 
     #[test]

@@ -18,28 +18,44 @@
 //!   their own clock. History batches are not traded against; only their settlements are
 //!   kept (the day P&L reference).
 //!
+//! * Spread orders (WTI-Brent, RB/HO cracks, the 3:2:1 crack) are previewed and entered as
+//!   linked legs ([`TradingCommand::PreviewSpread`], [`TradingCommand::SubmitSpread`]); the
+//!   snapshot groups the legs of each spread that is working or still held
+//!   ([`SpreadPositionRow`]), and a spread is cancelled as one
+//!   ([`TradingCommand::CancelSpread`]).
+//! * The pre-trade check is the built-in limits check combined with the check supplied at
+//!   run time ([`TradingCommand::SetPreTradeCheck`], e.g. the risk engine's VaR check): both
+//!   run and the stricter result counts ([`CombinedCheck`]). The daily loss limit of the
+//!   circuit breaker can change at run time ([`TradingCommand::SetDailyLossLimit`]) and
+//!   limit edits are appended to the hash-chained audit log
+//!   ([`TradingCommand::RecordLimitEdit`]).
+//! * Marks are saved to the database at most every `marks_interval_ms` of wall time while
+//!   prices move (and on shutdown), so a crash loses at most that much of the marks.
+//!
 //! The UI thread owns a [`TradingView`] (inside the store) and applies updates to it with
 //! [`TradingView::apply`]; panels draw from it and never block.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use crude_feeds::FeedBatch;
 use crude_model::{
-    Clock, ContractId, Fill, Instruments, Liquidity, Market, MarketEvent, ModelError, Order, OrderEventKind,
-    OrderRequest, OrderType, Position, PreTradeResult, Side, Timestamp, trading_date,
+    BookView, Clock, ContractId, Fill, Instruments, Liquidity, Market, MarketEvent, ModelError, Order, OrderEventKind,
+    OrderRequest, OrderStatus, OrderType, Position, PostTradeMetrics, PreTradeCheck, PreTradeDecision, PreTradeResult,
+    Side, Timestamp, trading_date,
 };
-use crude_store::{Durability, Store as Db, StoreOptions};
+use crude_store::{AuditEntry, Durability, Store as Db, StoreOptions};
 use crude_trading::blotter::{BlotterRow, BlotterSummary, StrategyAttribution, format_time, write_csv};
 use crude_trading::{
-    AmendRequest, ConfigError, Engine, EngineEvent, PnlSummary, SessionError, SubmitOutcome, TradingConfig,
-    TradingError, TradingSession, actions,
+    AmendRequest, ConfigError, Engine, EngineEvent, LimitsCheck, PnlSummary, SessionError, SpreadOutcome,
+    SpreadRequest, SubmitOutcome, TradingConfig, TradingError, TradingSession, actions, describe_audit,
+    limit_edit_details,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -50,6 +66,8 @@ use crate::format;
 pub const ACTIVITY_CAP: usize = 500;
 /// Most market batches the worker applies before it looks at its commands again.
 const MARKET_BATCHES_PER_TURN: usize = 64;
+/// Most spreads a snapshot lists (newest first).
+pub const MAX_SPREAD_ROWS: usize = 100;
 
 /// Why the worker could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +100,9 @@ pub struct TradingWorkerConfig {
     pub snapshot_interval_ms: u64,
     /// Directory relative CSV export paths are resolved against.
     pub export_dir: PathBuf,
+    /// Shortest wall-clock interval between two saves of the marks while prices move (a
+    /// crash loses at most this much of them); they are also saved on shutdown.
+    pub marks_interval_ms: u64,
 }
 
 impl std::fmt::Debug for TradingWorkerConfig {
@@ -92,13 +113,15 @@ impl std::fmt::Debug for TradingWorkerConfig {
             .field("user", &self.user)
             .field("snapshot_interval_ms", &self.snapshot_interval_ms)
             .field("export_dir", &self.export_dir)
+            .field("marks_interval_ms", &self.marks_interval_ms)
             .finish_non_exhaustive()
     }
 }
 
 impl TradingWorkerConfig {
     /// Defaults: built-in instruments, full durability, user `trader`, snapshots at most
-    /// every 100 ms while only prices move, exports next to the database.
+    /// every 100 ms while only prices move, marks saved at most every 5 s, exports next to
+    /// the database.
     ///
     /// # Errors
     /// [`WorkerError::Config`] when `trading` is invalid, [`WorkerError::Instruments`].
@@ -118,6 +141,7 @@ impl TradingWorkerConfig {
             wall,
             snapshot_interval_ms: 100,
             export_dir,
+            marks_interval_ms: 5_000,
         })
     }
 }
@@ -316,6 +340,100 @@ impl PositionRow {
     }
 }
 
+/// One leg of a spread as the Positions panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpreadLegRow {
+    pub order_id: u64,
+    pub contract: ContractId,
+    /// Signed contracts per unit of spread (+ bought when the spread is bought).
+    pub ratio: i64,
+    /// The leg order's side and total quantity.
+    pub side: Side,
+    pub qty: i64,
+    pub filled_qty: i64,
+    pub avg_fill_price: Option<f64>,
+    /// The contract's current price (mid, last trade or mark).
+    pub mark: Option<f64>,
+    pub status: OrderStatus,
+}
+
+/// A spread order with its legs: working, or filled with a leg contract still held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpreadPositionRow {
+    pub spread_id: u64,
+    /// `WTI-Brent`, `RB crack`, `3:2:1 crack`.
+    pub name: String,
+    pub side: Side,
+    /// Spread units ordered.
+    pub qty: i64,
+    /// Complete spread units filled (every leg filled for them).
+    pub filled_units: i64,
+    /// Whether a leg is still working.
+    pub working: bool,
+    /// The spread's price ($/bbl) from the legs' average fill prices, once every leg filled.
+    pub entry_price: Option<f64>,
+    /// The spread's price ($/bbl) now, from the legs' current prices.
+    pub price: Option<f64>,
+    /// P&L of the filled leg contracts at their current prices, before costs; `None` when
+    /// a filled leg has no price.
+    pub unrealized_pnl_usd: Option<f64>,
+    /// In leg order.
+    pub legs: Vec<SpreadLegRow>,
+}
+
+impl SpreadPositionRow {
+    /// The row of the spread whose leg orders are `legs` (in leg order); `None` when they
+    /// do not form one.
+    fn of(legs: &[&Order], instruments: &Instruments, mark: impl Fn(ContractId) -> Option<f64>) -> Option<Self> {
+        let req = SpreadRequest::from_leg_orders(legs).ok()?;
+        let spread_id = legs.first()?.spread?.spread_id;
+        let mut rows = Vec::with_capacity(legs.len());
+        let mut pnl = Some(0.0);
+        let mut filled_units = i64::MAX;
+        for o in legs {
+            let ratio = o.spread.map_or(1, |l| l.ratio);
+            let m = mark(o.contract);
+            filled_units = filled_units.min(o.filled_qty / ratio.abs().max(1));
+            if o.filled_qty > 0 {
+                pnl = match (pnl, m, o.avg_fill_price) {
+                    (Some(total), Some(m), Some(avg)) => Some(
+                        total
+                            + o.side.sign() as f64
+                                * o.filled_qty as f64
+                                * (m - avg)
+                                * instruments.multiplier(o.contract.market),
+                    ),
+                    _ => None,
+                };
+            }
+            rows.push(SpreadLegRow {
+                order_id: o.order_id,
+                contract: o.contract,
+                ratio,
+                side: o.side,
+                qty: o.qty,
+                filled_qty: o.filled_qty,
+                avg_fill_price: o.avg_fill_price,
+                mark: m,
+                status: o.status,
+            });
+        }
+        let fill_price = |c: ContractId| legs.iter().find(|o| o.contract == c).and_then(|o| o.avg_fill_price);
+        Some(Self {
+            spread_id,
+            name: req.name.clone(),
+            side: req.side,
+            qty: req.qty,
+            filled_units: if filled_units == i64::MAX { 0 } else { filled_units },
+            working: legs.iter().any(|o| o.is_open()),
+            entry_price: req.price(instruments, fill_price),
+            price: req.price(instruments, &mark),
+            unrealized_pnl_usd: pnl,
+            legs: rows,
+        })
+    }
+}
+
 /// The book at one moment, as the worker last saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TradingSnapshot {
@@ -335,12 +453,19 @@ pub struct TradingSnapshot {
     pub max_daily_loss_usd: f64,
     /// Largest quantity one order may have (the validation limit), contracts.
     pub max_order_qty: i64,
+    /// Spreads working or still held, newest first (at most [`MAX_SPREAD_ROWS`]).
+    pub spreads: Vec<SpreadPositionRow>,
 }
 
 impl TradingSnapshot {
     /// The signed position in `contract`.
     pub fn position_qty(&self, contract: ContractId) -> i64 {
         self.positions.iter().find(|p| p.contract == contract).map_or(0, |p| p.qty)
+    }
+
+    /// The spread `spread_id`, when listed.
+    pub fn spread(&self, spread_id: u64) -> Option<&SpreadPositionRow> {
+        self.spreads.iter().find(|s| s.spread_id == spread_id)
     }
 }
 
@@ -402,6 +527,148 @@ pub struct PreviewResult {
     pub margin_now_usd: f64,
 }
 
+/// One leg of a spread preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpreadLegPreview {
+    pub contract: ContractId,
+    pub side: Side,
+    pub qty: i64,
+    /// The price the leg is checked against (mid, last trade or mark).
+    pub reference_price: Option<f64>,
+    /// The check's verdict on this leg, with the legs before it counted as working.
+    pub pre_trade: PreTradeResult,
+}
+
+/// The pre-trade preview of a spread: every leg checked together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpreadPreview {
+    /// All legs together: the worst decision, each leg's own reasons prefixed with its
+    /// contract, the highest utilisation of each limit and VaR over the legs, and the
+    /// initial margin of the book after every leg filled.
+    pub pre_trade: PreTradeResult,
+    pub legs: Vec<SpreadLegPreview>,
+    /// The spread's price ($/bbl) from the legs' reference prices.
+    pub spread_price: Option<f64>,
+    /// Initial margin of the positions held now, USD.
+    pub margin_now_usd: f64,
+}
+
+/// The reasons the engine gives legs that were refused only because another leg was.
+const LINKED_LEG_REASON: &str = "linked leg rejected";
+
+impl SpreadPreview {
+    /// Combines the legs' results (see [`SpreadPreview::pre_trade`]); `margin_after_usd` is
+    /// the initial margin of the book with every leg filled.
+    fn combine(legs: Vec<SpreadLegPreview>, margin_after_usd: f64) -> PreTradeResult {
+        let mut decision = PreTradeDecision::Pass;
+        let mut reasons: Vec<String> = Vec::new();
+        let mut var_usd: Option<f64> = None;
+        let mut utilisations: Vec<(String, f64)> = Vec::new();
+        for l in &legs {
+            decision = decision.max(l.pre_trade.decision);
+            for r in l.pre_trade.reasons.iter().filter(|r| !r.starts_with(LINKED_LEG_REASON)) {
+                let line = format!("{}: {r}", l.contract);
+                if !reasons.contains(&line) {
+                    reasons.push(line);
+                }
+            }
+            if let Some(post) = &l.pre_trade.post_trade {
+                if let Some(v) = post.var_usd {
+                    var_usd = Some(var_usd.map_or(v, |w| w.max(v)));
+                }
+                for (name, u) in &post.utilisations {
+                    match utilisations.iter_mut().find(|(n, _)| n == name) {
+                        Some((_, w)) => *w = w.max(*u),
+                        None => utilisations.push((name.clone(), *u)),
+                    }
+                }
+            }
+        }
+        PreTradeResult {
+            decision,
+            reasons,
+            post_trade: Some(PostTradeMetrics { var_usd, utilisations, margin_usd: margin_after_usd }),
+        }
+    }
+}
+
+/// The last save of the marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarksSaved {
+    /// Engine (event) time of the marks saved.
+    pub as_of: Timestamp,
+    /// Contracts saved.
+    pub count: usize,
+    /// Saves since the worker started.
+    pub saves: u64,
+}
+
+/// A pre-trade check handed to the worker at run time (e.g. the risk engine's VaR check),
+/// for [`TradingCommand::SetPreTradeCheck`].
+pub struct PreTradeCheckBox(pub Box<dyn PreTradeCheck + Send>);
+
+impl PreTradeCheckBox {
+    /// Boxes `check`.
+    pub fn new(check: impl PreTradeCheck + Send + 'static) -> Self {
+        Self(Box::new(check))
+    }
+}
+
+impl std::fmt::Debug for PreTradeCheckBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PreTradeCheckBox(..)")
+    }
+}
+
+/// A supplied check, shared between the worker (which re-installs it when the limits
+/// change) and the engine's [`CombinedCheck`].
+type SharedCheck = Arc<Mutex<Box<dyn PreTradeCheck + Send>>>;
+
+/// The pre-trade check the worker installs in the engine: the built-in limits check and,
+/// when one was supplied, that check too. Both run on every order; the result is
+/// [`PreTradeResult::combine`] of the two (the worse decision, every reason, the supplied
+/// check's post-trade metrics when it has some, else the limits check's).
+pub struct CombinedCheck {
+    limits: LimitsCheck,
+    extra: Option<SharedCheck>,
+}
+
+impl CombinedCheck {
+    /// The limits check alone, or combined with `extra`.
+    pub fn new(limits: LimitsCheck, extra: Option<Box<dyn PreTradeCheck + Send>>) -> Self {
+        Self { limits, extra: extra.map(|b| Arc::new(Mutex::new(b))) }
+    }
+
+    fn shared(limits: LimitsCheck, extra: Option<SharedCheck>) -> Self {
+        Self { limits, extra }
+    }
+}
+
+impl std::fmt::Debug for CombinedCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CombinedCheck")
+            .field("limits", &self.limits)
+            .field("extra", &self.extra.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+impl PreTradeCheck for CombinedCheck {
+    fn check(&self, order: &OrderRequest, book: &BookView) -> PreTradeResult {
+        let base = self.limits.check(order, book);
+        match &self.extra {
+            // A check that panicked once is still asked (the panic stopped that order only).
+            Some(x) => base.combine(x.lock().unwrap_or_else(PoisonError::into_inner).check(order, book)),
+            None => base,
+        }
+    }
+}
+
+/// Initial margin of `book` (signed contracts per contract), USD.
+fn margin_usd(instruments: &Instruments, book: &BTreeMap<ContractId, i64>) -> f64 {
+    book.iter().map(|(c, q)| q.unsigned_abs() as f64 * instruments.spec(c.market).initial_margin_usd).sum()
+}
+
 /// How important an activity entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActivityLevel {
@@ -436,8 +703,8 @@ pub enum WorkerStatus {
     Stopped(String),
 }
 
-/// What the UI asks the worker to do.
-#[derive(Debug, Clone, PartialEq)]
+/// What the UI (or the shell) asks the worker to do.
+#[derive(Debug)]
 pub enum TradingCommand {
     /// Validate and pre-trade check a ticket without entering it.
     Preview {
@@ -456,6 +723,33 @@ pub enum TradingCommand {
     },
     Cancel {
         order_id: u64,
+    },
+    /// Validate and pre-trade check every leg of a spread together without entering it
+    /// (answered with [`TradingUpdate::SpreadPreview`]).
+    PreviewSpread {
+        request_id: u64,
+        request: SpreadRequest,
+    },
+    /// Enter a spread as linked legs (answered with [`TradingUpdate::SpreadSubmitted`]).
+    SubmitSpread {
+        request_id: u64,
+        request: SpreadRequest,
+    },
+    /// Cancel every open leg of a spread.
+    CancelSpread {
+        spread_id: u64,
+    },
+    /// Run this check as well as the built-in limits check on every order and preview
+    /// from now on (replacing a check supplied before); see [`CombinedCheck`].
+    SetPreTradeCheck(PreTradeCheckBox),
+    /// Set the daily loss limit (USD, > 0) at which the circuit breaker trips; recorded
+    /// in the audit log when it changes. Sent before the engine starts, it applies when
+    /// the engine starts.
+    SetDailyLossLimit(f64),
+    /// Append a limit edit to the hash-chained audit log. `details` is JSON (an object
+    /// describing the edit) or plain text (stored as `{"edit": text}`).
+    RecordLimitEdit {
+        details: String,
     },
     /// Cancel the open orders of one contract, or of every contract.
     CancelAll {
@@ -503,6 +797,16 @@ pub enum TradingUpdate {
         request_id: u64,
         result: Result<SubmitOutcome, TicketError>,
     },
+    SpreadPreview {
+        request_id: u64,
+        result: Result<SpreadPreview, TicketError>,
+    },
+    SpreadSubmitted {
+        request_id: u64,
+        result: Result<SpreadOutcome, TicketError>,
+    },
+    /// The marks were saved to the database.
+    MarksSaved(MarksSaved),
     Exported {
         path: PathBuf,
         result: Result<usize, String>,
@@ -705,6 +1009,16 @@ struct Worker {
     dirty_marks: bool,
     last_snapshot_wall: Timestamp,
     sent: bool,
+    /// The check supplied at run time, combined with the limits check.
+    extra_check: Option<SharedCheck>,
+    /// A daily loss limit set before the engine started.
+    pending_loss_limit: Option<f64>,
+    /// Leg orders of every spread (this session's and the database's) by spread id and leg.
+    spreads: BTreeMap<u64, BTreeMap<u8, Order>>,
+    /// Prices moved since the marks were last saved.
+    marks_unsaved: bool,
+    last_marks_save_wall: Timestamp,
+    marks_saves: u64,
 }
 
 impl Worker {
@@ -733,6 +1047,12 @@ impl Worker {
             dirty_marks: false,
             last_snapshot_wall: Timestamp(i64::MIN),
             sent: false,
+            extra_check: None,
+            pending_loss_limit: None,
+            spreads: BTreeMap::new(),
+            marks_unsaved: false,
+            last_marks_save_wall: Timestamp(i64::MIN),
+            marks_saves: 0,
         }
     }
 
@@ -769,7 +1089,7 @@ impl Worker {
             let mut market_open = true;
             let tick = Duration::from_millis(self.cfg.snapshot_interval_ms.clamp(5, 5_000));
             loop {
-                let pending = self.dirty_book || self.dirty_marks;
+                let wake = self.next_wake(tick);
                 tokio::select! {
                     biased;
                     cmd = cmds.recv() => match cmd {
@@ -793,13 +1113,58 @@ impl Worker {
                             }
                         }
                     },
-                    () = tokio::time::sleep(tick), if pending => {}
+                    () = tokio::time::sleep(wake.unwrap_or(tick)), if wake.is_some() => {}
                 }
                 self.maybe_snapshot();
+                self.maybe_save_marks();
                 self.flush_notify();
             }
             self.finish();
         });
+    }
+
+    /// How long the loop may sleep without market data or commands: until the next
+    /// price-driven snapshot or save of the marks is due; `None` when nothing is due.
+    fn next_wake(&self, tick: Duration) -> Option<Duration> {
+        let snapshot = (self.dirty_book || self.dirty_marks).then_some(tick);
+        let marks = self.marks_unsaved.then(|| {
+            let elapsed_ms = self.cfg.wall.now().0.saturating_sub(self.last_marks_save_wall.0) / 1_000_000;
+            let left_ms = i64::try_from(self.cfg.marks_interval_ms).unwrap_or(i64::MAX).saturating_sub(elapsed_ms);
+            Duration::from_millis(left_ms.clamp(5, 5_000).unsigned_abs())
+        });
+        match (snapshot, marks) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Saves the marks when prices moved and `marks_interval_ms` of wall time passed since
+    /// the last save.
+    fn maybe_save_marks(&mut self) {
+        if !self.marks_unsaved || matches!(self.status, WorkerStatus::Stopped(_)) {
+            return;
+        }
+        let now = self.cfg.wall.now();
+        let interval_ns = i64::try_from(self.cfg.marks_interval_ms).unwrap_or(i64::MAX).saturating_mul(1_000_000);
+        if now.0.saturating_sub(self.last_marks_save_wall.0) < interval_ns {
+            return;
+        }
+        let Some(s) = self.session.as_mut() else { return };
+        self.marks_unsaved = false;
+        self.last_marks_save_wall = now;
+        match s.save_marks() {
+            Ok(()) => {
+                self.marks_saves += 1;
+                let saved =
+                    MarksSaved { as_of: s.engine().now(), count: s.engine().marks().len(), saves: self.marks_saves };
+                self.send(TradingUpdate::MarksSaved(saved));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not save the marks");
+                let ts = s.engine().now();
+                self.activity(ts, ActivityLevel::Warning, None, format!("Marks not saved: {e}"));
+            }
+        }
     }
 
     fn flush_notify(&mut self) {
@@ -838,6 +1203,7 @@ impl Worker {
             Ok((orders, fills)) => {
                 for o in &orders {
                     self.builder.note_order(o);
+                    self.note_spread(o);
                 }
                 self.lines = fills.iter().map(|f| self.builder.line(f, &self.cfg.instruments)).collect();
             }
@@ -876,6 +1242,12 @@ impl Worker {
             }
         }
         self.on_engine_events(evs);
+        if let Some(usd) = self.pending_loss_limit.take() {
+            let user = self.cfg.user.clone();
+            self.report("set daily loss limit".into(), |w, sink| w.set_daily_loss_limit(usd, &user, sink));
+        }
+        self.install_check();
+        self.last_marks_save_wall = self.cfg.wall.now();
         // Yesterday's settlements from the history: the day P&L reference.
         let settlements: Vec<MarketEvent> = std::mem::take(&mut self.settlements).into_values().collect();
         for ev in &settlements {
@@ -907,8 +1279,10 @@ impl Worker {
             self.open_session(first.ts());
         }
         for ev in &b.events {
-            if matches!(ev, MarketEvent::Status { .. }) {
-                continue;
+            match ev {
+                MarketEvent::Status { .. } => continue,
+                MarketEvent::Quote(_) | MarketEvent::Trade(_) | MarketEvent::Bar { .. } => self.marks_unsaved = true,
+                _ => {}
             }
             self.market_event(ev);
         }
@@ -941,6 +1315,7 @@ impl Worker {
             match ev {
                 EngineEvent::Order { order, event, .. } => {
                     self.builder.note_order(&order);
+                    self.note_spread(&order);
                     let level = match event.kind {
                         OrderEventKind::Rejected => ActivityLevel::Error,
                         OrderEventKind::Cancelled | OrderEventKind::Expired => ActivityLevel::Warning,
@@ -952,6 +1327,7 @@ impl Worker {
                 }
                 EngineEvent::Fill { order, fill, .. } => {
                     self.builder.note_order(&order);
+                    self.note_spread(&order);
                     let line = self.builder.line(&fill, &self.cfg.instruments);
                     let text = format!(
                         "#{} filled {} {} {} @ {} ({} of {})",
@@ -987,6 +1363,8 @@ impl Worker {
                         }
                         actions::CANCEL_ALL => (ActivityLevel::Warning, format!("Cancel all by {}", a.user)),
                         actions::REFUSED => (ActivityLevel::Error, format!("Refused: {}", a.details)),
+                        actions::SPREAD_ENTRY => (ActivityLevel::Info, describe_audit(&a)),
+                        actions::LIMIT_EDIT => (ActivityLevel::Warning, describe_audit(&a)),
                         _ => continue,
                     };
                     self.activity(a.ts, level, None, text);
@@ -1063,6 +1441,44 @@ impl Worker {
             TradingCommand::Cancel { order_id } => {
                 self.report(format!("cancel order {order_id}"), |w, sink| w.cancel(order_id, &user, sink));
             }
+            TradingCommand::PreviewSpread { request_id, request } => {
+                let result = match &self.session {
+                    Some(s) if !matches!(self.status, WorkerStatus::Stopped(_)) => {
+                        spread_preview(s, &request, &self.cfg.instruments)
+                    }
+                    _ => Err(self.not_ready()),
+                };
+                self.send(TradingUpdate::SpreadPreview { request_id, result });
+            }
+            TradingCommand::SubmitSpread { request_id, mut request } => {
+                request.user = user;
+                let result = match self.status {
+                    WorkerStatus::Stopped(_) => None,
+                    _ => self.with_session(|s, sink| s.submit_spread(&request, sink)),
+                };
+                let result = match result {
+                    None => Err(self.not_ready()),
+                    Some(r) => r.map_err(|e| TicketError::of_session(&e)),
+                };
+                self.send(TradingUpdate::SpreadSubmitted { request_id, result });
+            }
+            TradingCommand::CancelSpread { spread_id } => {
+                self.report(format!("cancel spread {spread_id}"), |w, sink| w.cancel_spread(spread_id, &user, sink));
+            }
+            TradingCommand::SetPreTradeCheck(PreTradeCheckBox(check)) => {
+                self.extra_check = Some(Arc::new(Mutex::new(check)));
+                self.install_check();
+                let ts = self.session.as_ref().map_or_else(|| self.cfg.wall.now(), |s| s.engine().now());
+                self.activity(
+                    ts,
+                    ActivityLevel::Info,
+                    None,
+                    "Pre-trade check installed: the limits check and the supplied check both run".into(),
+                );
+                self.dirty_book = true;
+            }
+            TradingCommand::SetDailyLossLimit(usd) => self.set_daily_loss_limit(usd),
+            TradingCommand::RecordLimitEdit { details } => self.record_limit_edit(&details),
             TradingCommand::CancelAll { contract: None } => {
                 self.report("cancel all".into(), |w, sink| w.cancel_all(&user, sink).map(|_| ()));
             }
@@ -1123,6 +1539,98 @@ impl Worker {
             }
             TradingCommand::Shutdown => {}
         }
+    }
+
+    /// Installs the limits check (with the current limits) combined with the supplied check.
+    fn install_check(&mut self) {
+        let Some(s) = self.session.as_mut() else { return };
+        let limits = LimitsCheck::new(s.engine().config().limits.clone(), self.cfg.instruments.clone());
+        s.set_check(Box::new(CombinedCheck::shared(limits, self.extra_check.clone())));
+    }
+
+    fn set_daily_loss_limit(&mut self, usd: f64) {
+        let action = "set daily loss limit".to_string();
+        if !(usd.is_finite() && usd > 0.0) {
+            let e = TicketError {
+                field: Some("max_daily_loss_usd".into()),
+                message: format!("{usd} is not a positive number of US dollars; enter e.g. 250000"),
+            };
+            self.action_error(action, e);
+            return;
+        }
+        if self.session.is_none() && !matches!(self.status, WorkerStatus::Stopped(_)) {
+            self.pending_loss_limit = Some(usd);
+            // No event time before the engine starts: the activity line shows the wall time.
+            let ts = self.cfg.wall.now();
+            self.activity(
+                ts,
+                ActivityLevel::Info,
+                None,
+                format!("Daily loss limit ${usd:.0} applies when trading starts"),
+            );
+            return;
+        }
+        let user = self.cfg.user.clone();
+        self.report(action, |w, sink| w.set_daily_loss_limit(usd, &user, sink));
+        // The limits check warns on the day's loss against the limit: give it the new one.
+        self.install_check();
+        self.dirty_book = true;
+    }
+
+    /// Appends a limit edit to the audit log: through the session, or straight into the
+    /// database (stamped with the wall-clock time) before the engine has started.
+    fn record_limit_edit(&mut self, details: &str) {
+        let action = "record limit edit".to_string();
+        let json = limit_edit_details(details);
+        let user = self.cfg.user.clone();
+        if self.session.is_none()
+            && !matches!(self.status, WorkerStatus::Stopped(_))
+            && let Some(db) = self.db.as_mut()
+        {
+            let entry = AuditEntry {
+                ts: self.cfg.wall.now(),
+                user,
+                action: actions::LIMIT_EDIT.into(),
+                details: json.to_string(),
+            };
+            match db.append_audit(&entry) {
+                Ok(_) => {
+                    let text = describe_audit(&entry);
+                    self.activity(entry.ts, ActivityLevel::Warning, None, text);
+                }
+                Err(e) => self.action_error(action, TicketError::plain(e.to_string())),
+            }
+            return;
+        }
+        self.report(action, |w, sink| w.record_limit_edit(&user, json, sink));
+    }
+
+    /// Keeps the latest state of a spread leg.
+    fn note_spread(&mut self, o: &Order) {
+        if let Some(link) = o.spread {
+            self.spreads.entry(link.spread_id).or_default().insert(link.leg, o.clone());
+        }
+    }
+
+    /// Spreads with a working leg, or filled with a leg contract still held; newest first.
+    fn spread_rows(&self, e: &Engine) -> Vec<SpreadPositionRow> {
+        let held = |c: ContractId| e.position_keeper().position(c).is_some_and(|p| p.qty != 0);
+        let mut out = Vec::new();
+        for legs in self.spreads.values().rev() {
+            if out.len() >= MAX_SPREAD_ROWS {
+                break;
+            }
+            let legs: Vec<&Order> = legs.values().collect();
+            let working = legs.iter().any(|o| o.is_open());
+            let kept = legs.iter().any(|o| o.filled_qty > 0) && legs.iter().any(|o| held(o.contract));
+            if !(working || kept) {
+                continue;
+            }
+            if let Some(row) = SpreadPositionRow::of(&legs, &self.cfg.instruments, |c| e.reference_price(c)) {
+                out.push(row);
+            }
+        }
+        out
     }
 
     /// Runs a user action on the session; a failure is reported as [`TradingUpdate::Error`].
@@ -1210,12 +1718,41 @@ impl Worker {
             breaker_tripped: e.circuit_breaker_tripped(),
             max_daily_loss_usd: e.config().limits.max_daily_loss_usd,
             max_order_qty: e.config().validation.max_order_qty,
+            spreads: self.spread_rows(e),
         };
         self.dirty_book = false;
         self.dirty_marks = false;
         self.last_snapshot_wall = now;
         self.send(TradingUpdate::Snapshot(Box::new(snap)));
     }
+}
+
+/// The preview of `req`: every leg validated and checked together by the engine.
+fn spread_preview(
+    s: &TradingSession,
+    req: &SpreadRequest,
+    instruments: &Instruments,
+) -> Result<SpreadPreview, TicketError> {
+    let e = s.engine();
+    let results = e.preview_spread(req).map_err(|x| TicketError::of_trading(&x))?;
+    let mut book: BTreeMap<ContractId, i64> = BTreeMap::new();
+    for p in e.positions() {
+        *book.entry(p.contract).or_default() += p.qty;
+    }
+    let margin_now_usd = margin_usd(instruments, &book);
+    let mut legs = Vec::with_capacity(results.len());
+    for ((contract, side, qty), pre_trade) in req.leg_orders().into_iter().zip(results) {
+        *book.entry(contract).or_default() += side.sign() * qty;
+        legs.push(SpreadLegPreview { contract, side, qty, reference_price: e.reference_price(contract), pre_trade });
+    }
+    let margin_after = margin_usd(instruments, &book);
+    let pre_trade = SpreadPreview::combine(legs.clone(), margin_after);
+    Ok(SpreadPreview {
+        pre_trade,
+        legs,
+        spread_price: req.price(instruments, |c| e.reference_price(c)),
+        margin_now_usd,
+    })
 }
 
 /// What the panels see of trading: the UI thread's copy of the worker's reports.
@@ -1233,6 +1770,12 @@ pub struct TradingView {
     pub preview: Option<(u64, Result<PreviewResult, TicketError>)>,
     /// Latest order entry answer.
     pub submitted: Option<(u64, Result<SubmitOutcome, TicketError>)>,
+    /// Latest spread preview answer.
+    pub spread_preview: Option<(u64, Result<SpreadPreview, TicketError>)>,
+    /// Latest spread entry answer.
+    pub spread_submitted: Option<(u64, Result<SpreadOutcome, TicketError>)>,
+    /// The last save of the marks.
+    pub marks_saved: Option<MarksSaved>,
     /// Latest failed action.
     pub last_error: Option<ActionError>,
     /// Latest export answer.
@@ -1279,6 +1822,11 @@ impl TradingView {
             }
             TradingUpdate::Preview { request_id, result } => self.preview = Some((request_id, result)),
             TradingUpdate::Submitted { request_id, result } => self.submitted = Some((request_id, result)),
+            TradingUpdate::SpreadPreview { request_id, result } => self.spread_preview = Some((request_id, result)),
+            TradingUpdate::SpreadSubmitted { request_id, result } => {
+                self.spread_submitted = Some((request_id, result));
+            }
+            TradingUpdate::MarksSaved(m) => self.marks_saved = Some(m),
             TradingUpdate::Exported { path, result } => self.export = Some((path, result)),
             TradingUpdate::Error(e) => {
                 if self.activity.len() == ACTIVITY_CAP {
@@ -1369,14 +1917,28 @@ mod tests {
         woke: std::sync::mpsc::Receiver<()>,
         view: TradingView,
         dir: tempfile::TempDir,
+        /// Mid of the last quote sent, per contract.
+        last_mid: HashMap<ContractId, f64>,
     }
 
     impl Rig {
         fn new(limits: LimitsConfig) -> Self {
+            Self::build(limits, Arc::new(LiveClock), 5_000, Vec::new())
+        }
+
+        /// A rig whose worker paces by `wall`, saves marks at most every `marks_interval_ms`
+        /// and receives `before_market` before any market data.
+        fn build(
+            limits: LimitsConfig,
+            wall: Arc<dyn Clock>,
+            marks_interval_ms: u64,
+            before_market: Vec<TradingCommand>,
+        ) -> Self {
             let dir = tempfile::tempdir().unwrap();
             let cfg = TradingConfig { limits, ..TradingConfig::default() };
-            let mut wc = TradingWorkerConfig::new(dir.path().join("t.db"), cfg, Arc::new(LiveClock)).unwrap();
+            let mut wc = TradingWorkerConfig::new(dir.path().join("t.db"), cfg, wall).unwrap();
             wc.snapshot_interval_ms = 5;
+            wc.marks_interval_ms = marks_interval_ms;
             let (tx, rx) = mpsc::channel(1 << 16);
             let (wtx, woke) = std::sync::mpsc::channel();
             let wtx = std::sync::Mutex::new(wtx);
@@ -1384,11 +1946,15 @@ mod tests {
                 let _ = wtx.lock().map(|t| t.send(()));
             });
             let handle = TradingWorker::spawn(wc, rx, notify).unwrap();
+            for c in before_market {
+                assert!(handle.send(c));
+            }
             let mut feed =
                 SimFeed::new(MarketSimulator::new(SimConfig { seed: 3, ..SimConfig::default() }, start()).unwrap(), 1);
             let history = feed.initial_events();
             tx.try_send(FeedBatch { events: history, sent_wall: Timestamp(0), history: true }).unwrap();
-            let mut rig = Rig { handle, market: tx, feed, woke, view: TradingView::default(), dir };
+            let mut rig =
+                Rig { handle, market: tx, feed, woke, view: TradingView::default(), dir, last_mid: HashMap::new() };
             rig.advance(5);
             rig.wait(|v| v.ready() && v.snapshot.is_some());
             rig
@@ -1399,6 +1965,11 @@ mod tests {
             let t = self.feed.next_event_time().unwrap().add_nanos(secs * Timestamp::NANOS_PER_SEC);
             let mut out = Vec::new();
             assert_eq!(self.feed.poll(t, &mut out), FeedPoll::Pending);
+            for ev in &out {
+                if let MarketEvent::Quote(q) = ev {
+                    self.last_mid.insert(q.contract, q.mid());
+                }
+            }
             for chunk in out.chunks(256) {
                 self.market
                     .try_send(FeedBatch { events: chunk.to_vec(), sent_wall: Timestamp(0), history: false })
@@ -1422,6 +1993,29 @@ mod tests {
 
         fn front(&self) -> ContractId {
             Market::Wti.front_contract(trading_date(start()))
+        }
+
+        fn brent(&self) -> ContractId {
+            Market::Brent.front_contract(trading_date(start()))
+        }
+
+        /// Returns once the worker has applied every market batch sent so far and run a
+        /// whole turn of its loop after them (snapshot and marks pacing included).
+        fn sync(&mut self) {
+            for _ in 0..10_000 {
+                if self.market.capacity() == self.market.max_capacity() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert_eq!(self.market.capacity(), self.market.max_capacity(), "the worker did not take the market data");
+            // Two round trips: the first answer is sent in the middle of a turn, the second
+            // after that turn has finished.
+            for _ in 0..2 {
+                self.view.blotter.loaded = false;
+                self.handle.send(TradingCommand::Blotter(BlotterQuery::default()));
+                self.wait(|v| v.blotter.loaded);
+            }
         }
 
         fn db(&self) -> Db {
@@ -1519,5 +2113,311 @@ mod tests {
         rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| !s.breaker_tripped));
         let audit = rig.db().load_audit(Some(&[actions::BREAKER_TRIP, actions::BREAKER_RESET])).unwrap();
         assert_eq!(audit.len(), 2);
+    }
+
+    /// A check with a fixed verdict (stands in for the risk engine's VaR check).
+    struct Fixed {
+        decision: PreTradeDecision,
+        reason: &'static str,
+        var_usd: Option<f64>,
+    }
+
+    impl PreTradeCheck for Fixed {
+        fn check(&self, _: &OrderRequest, _: &BookView) -> PreTradeResult {
+            PreTradeResult {
+                decision: self.decision,
+                reasons: vec![self.reason.to_string()],
+                post_trade: self.var_usd.map(|v| PostTradeMetrics {
+                    var_usd: Some(v),
+                    utilisations: vec![("VaR".into(), 0.5)],
+                    margin_usd: 1.0,
+                }),
+            }
+        }
+    }
+
+    #[test]
+    fn combined_check_runs_both_and_keeps_the_stricter() {
+        let inst = Instruments::builtin().unwrap();
+        let c = ContractId::new(Market::Wti, crude_model::ContractMonth::new(2027, 1).unwrap());
+        let limits =
+            LimitsCheck::new(LimitsConfig { max_contracts_per_contract: 10, ..LimitsConfig::default() }, inst.clone());
+        let book = BookView { marks: [(c, 70.0)].into_iter().collect(), ..BookView::default() };
+        // Limits alone: 5 lots pass.
+        let alone = CombinedCheck::new(limits.clone(), None);
+        assert_eq!(alone.check(&OrderRequest::market(c, Side::Buy, 5), &book).decision, PreTradeDecision::Pass);
+        // The supplied check rejects: rejected, with its reason and the limits' utilisations.
+        let var = Fixed { decision: PreTradeDecision::Reject, reason: "VaR over the limit", var_usd: None };
+        let both = CombinedCheck::new(limits.clone(), Some(Box::new(var)));
+        let r = both.check(&OrderRequest::market(c, Side::Buy, 5), &book);
+        assert_eq!(r.decision, PreTradeDecision::Reject);
+        assert_eq!(r.reasons, vec!["VaR over the limit".to_string()]);
+        assert!(r.post_trade.unwrap().utilisations.iter().any(|(n, _)| n == "contracts CLF7"));
+        // The supplied check passes with metrics: the limits still reject 11 lots, the VaR shows.
+        let var = Fixed { decision: PreTradeDecision::Pass, reason: "VaR 50% of the limit", var_usd: Some(12_345.0) };
+        let both = CombinedCheck::new(limits, Some(Box::new(var)));
+        let r = both.check(&OrderRequest::market(c, Side::Buy, 11), &book);
+        assert_eq!(r.decision, PreTradeDecision::Reject);
+        assert!(r.reasons.iter().any(|x| x.contains("contracts CLF7")), "{:?}", r.reasons);
+        assert!(r.reasons.iter().any(|x| x == "VaR 50% of the limit"));
+        assert_eq!(r.post_trade.unwrap().var_usd, Some(12_345.0));
+        assert!(format!("{both:?}").contains("CombinedCheck"));
+        assert_eq!(
+            format!("{:?}", PreTradeCheckBox::new(LimitsCheck::new(LimitsConfig::default(), inst))),
+            "PreTradeCheckBox(..)"
+        );
+    }
+
+    #[test]
+    fn spread_preview_combines_the_legs() {
+        let c = |m| ContractId::new(m, crude_model::ContractMonth::new(2027, 1).unwrap());
+        let leg = |m, decision, reasons: &[&str], u: f64| SpreadLegPreview {
+            contract: c(m),
+            side: Side::Buy,
+            qty: 1,
+            reference_price: Some(1.0),
+            pre_trade: PreTradeResult {
+                decision,
+                reasons: reasons.iter().map(|s| s.to_string()).collect(),
+                post_trade: Some(PostTradeMetrics {
+                    var_usd: None,
+                    utilisations: vec![("gross notional".into(), u)],
+                    margin_usd: 5.0,
+                }),
+            },
+        };
+        let legs = vec![
+            leg(Market::Rbob, PreTradeDecision::Reject, &["linked leg rejected (leg 1: gross notional)"], 0.7),
+            leg(Market::HeatingOil, PreTradeDecision::Reject, &["gross notional: 116% of the limit"], 1.16),
+            leg(Market::Wti, PreTradeDecision::Warn, &["daily loss at 85%"], 0.2),
+        ];
+        let r = SpreadPreview::combine(legs, 42.0);
+        assert_eq!(r.decision, PreTradeDecision::Reject);
+        assert_eq!(
+            r.reasons,
+            vec!["HOF7: gross notional: 116% of the limit".to_string(), "CLF7: daily loss at 85%".into()]
+        );
+        let post = r.post_trade.unwrap();
+        assert_eq!(post.utilisations, vec![("gross notional".to_string(), 1.16)]);
+        assert_eq!(post.margin_usd, 42.0);
+        assert_eq!(post.var_usd, None);
+    }
+
+    #[test]
+    fn spread_preview_fill_grouped_position_and_cancel_as_one() {
+        let mut rig = Rig::new(LimitsConfig::default());
+        let (cl, bz) = (rig.front(), rig.brent());
+        let s = SpreadRequest::wti_brent(cl, bz, Side::Buy, 2).unwrap();
+        rig.handle.send(TradingCommand::PreviewSpread { request_id: 1, request: s.clone() });
+        rig.wait(|v| v.spread_preview.is_some());
+        let p = rig.view.spread_preview.clone().unwrap().1.unwrap();
+        assert_eq!(p.pre_trade.decision, PreTradeDecision::Pass, "{:?}", p.pre_trade.reasons);
+        assert_eq!(p.legs.iter().map(|l| (l.contract, l.side, l.qty)).collect::<Vec<_>>(), s.leg_orders());
+        let expected = rig.last_mid[&cl] - rig.last_mid[&bz];
+        assert!((p.spread_price.unwrap() - expected).abs() < 1e-9, "{:?} vs {expected}", p.spread_price);
+        // Margin after: 2 CL + 2 BZ at their initial margins.
+        let inst = Instruments::builtin().unwrap();
+        let m = 2.0 * (inst.spec(Market::Wti).initial_margin_usd + inst.spec(Market::Brent).initial_margin_usd);
+        assert!((p.pre_trade.post_trade.as_ref().unwrap().margin_usd - m).abs() < 1e-6);
+        assert!(rig.db().load_all_orders().unwrap().is_empty(), "a preview writes nothing");
+        // Enter it: both legs fill, the snapshot groups them.
+        rig.handle.send(TradingCommand::SubmitSpread { request_id: 2, request: s });
+        rig.wait(|v| v.spread_submitted.is_some());
+        let out = rig.view.spread_submitted.clone().unwrap().1.unwrap();
+        assert_eq!(out.legs.len(), 2);
+        rig.advance(3);
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| s.spread(out.spread_id).is_some_and(|r| r.filled_units == 2)));
+        let snap = rig.view.snapshot.clone().unwrap();
+        assert_eq!((snap.position_qty(cl), snap.position_qty(bz)), (2, -2));
+        let row = snap.spread(out.spread_id).unwrap();
+        assert_eq!((row.name.as_str(), row.side, row.qty, row.working), ("WTI-Brent", Side::Buy, 2, false));
+        let legs: Vec<(ContractId, i64, Side, i64)> =
+            row.legs.iter().map(|l| (l.contract, l.ratio, l.side, l.filled_qty)).collect();
+        assert_eq!(legs, vec![(cl, 1, Side::Buy, 2), (bz, -1, Side::Sell, 2)]);
+        let entry = row.legs[0].avg_fill_price.unwrap() - row.legs[1].avg_fill_price.unwrap();
+        assert!((row.entry_price.unwrap() - entry).abs() < 1e-9);
+        assert!(row.price.is_some() && row.unrealized_pnl_usd.is_some());
+        rig.wait(|v| v.activity.iter().any(|a| a.text.starts_with("Spread #1 WTI-Brent buy 2 entered by trader")));
+        // A resting limit spread is listed as working and cancelled as one.
+        let (cl_bid, bz_ask) = (rig.last_mid[&cl] - 0.30, rig.last_mid[&bz] + 0.30);
+        let mut resting = SpreadRequest::wti_brent(cl, bz, Side::Buy, 1).unwrap();
+        resting.legs[0].limit_price = Some((cl_bid * 100.0).round() / 100.0);
+        resting.legs[1].limit_price = Some((bz_ask * 100.0).round() / 100.0);
+        rig.handle.send(TradingCommand::SubmitSpread { request_id: 3, request: resting });
+        rig.wait(|v| v.spread_submitted.as_ref().is_some_and(|(id, _)| *id == 3));
+        let out2 = rig.view.spread_submitted.clone().unwrap().1.unwrap();
+        rig.advance(1);
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| s.spread(out2.spread_id).is_some_and(|r| r.working)));
+        assert_eq!(rig.view.snapshot.as_ref().unwrap().spreads[0].spread_id, out2.spread_id, "newest first");
+        rig.handle.send(TradingCommand::CancelSpread { spread_id: out2.spread_id });
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| s.working.is_empty() && s.spread(out2.spread_id).is_none()));
+        let stored = rig.db().load_all_orders().unwrap();
+        let legs2: Vec<&Order> =
+            stored.iter().filter(|o| o.spread.is_some_and(|l| l.spread_id == out2.spread_id)).collect();
+        assert_eq!(legs2.len(), 2);
+        assert!(legs2.iter().all(|o| o.status == OrderStatus::Cancelled));
+        // An unknown spread is an error the UI sees.
+        rig.handle.send(TradingCommand::CancelSpread { spread_id: 99 });
+        rig.wait(|v| v.last_error.is_some());
+        assert!(rig.view.last_error.as_ref().unwrap().error.message.contains("spread 99 does not exist"));
+    }
+
+    #[test]
+    fn spread_rejected_by_the_check_and_bad_legs_name_the_leg() {
+        let mut rig = Rig::new(LimitsConfig { max_contracts_per_contract: 5, ..LimitsConfig::default() });
+        let (cl, bz) = (rig.front(), rig.brent());
+        let s = SpreadRequest::wti_brent(cl, bz, Side::Sell, 6).unwrap();
+        rig.handle.send(TradingCommand::SubmitSpread { request_id: 1, request: s });
+        rig.wait(|v| v.spread_submitted.is_some());
+        let out = rig.view.spread_submitted.clone().unwrap().1.unwrap();
+        assert!(out.legs.iter().all(|l| l.status == OrderStatus::Rejected));
+        assert!(out.legs[0].pre_trade.reasons.iter().any(|r| r.contains(&format!("contracts {cl}"))));
+        let mut bad = SpreadRequest::wti_brent(cl, bz, Side::Buy, 1).unwrap();
+        bad.legs[1].limit_price = Some(70.005);
+        rig.handle.send(TradingCommand::PreviewSpread { request_id: 2, request: bad });
+        rig.wait(|v| v.spread_preview.is_some());
+        let err = rig.view.spread_preview.clone().unwrap().1.unwrap_err();
+        assert!(err.message.contains(&format!("leg 1 ({bz})")) && err.message.contains("limit_price"), "{err}");
+    }
+
+    #[test]
+    fn set_pre_trade_check_applies_to_previews_and_orders() {
+        // Sent before any market data: installed when the engine starts.
+        let check =
+            Fixed { decision: PreTradeDecision::Reject, reason: "VaR limit: 120% of $1,000,000", var_usd: None };
+        let mut rig = Rig::build(
+            LimitsConfig::default(),
+            Arc::new(LiveClock),
+            5_000,
+            vec![TradingCommand::SetPreTradeCheck(PreTradeCheckBox::new(check))],
+        );
+        let c = rig.front();
+        rig.handle.send(TradingCommand::Preview { request_id: 1, request: OrderRequest::market(c, Side::Buy, 1) });
+        rig.wait(|v| v.preview.is_some());
+        let p = rig.view.preview.clone().unwrap().1.unwrap();
+        assert_eq!(p.pre_trade.decision, PreTradeDecision::Reject);
+        assert!(p.pre_trade.reasons.contains(&"VaR limit: 120% of $1,000,000".to_string()));
+        rig.handle.send(TradingCommand::Submit { request_id: 2, request: OrderRequest::market(c, Side::Buy, 1) });
+        rig.wait(|v| v.submitted.is_some());
+        assert_eq!(rig.view.submitted.clone().unwrap().1.unwrap().status, OrderStatus::Rejected);
+        assert!(rig.view.activity.iter().any(|a| a.text.starts_with("Pre-trade check installed")));
+        // Replaced by a passing check: orders go through again, the check's VaR shows.
+        let check = Fixed { decision: PreTradeDecision::Pass, reason: "VaR 10% of the limit", var_usd: Some(5_000.0) };
+        rig.handle.send(TradingCommand::SetPreTradeCheck(PreTradeCheckBox::new(check)));
+        rig.handle.send(TradingCommand::Preview { request_id: 3, request: OrderRequest::market(c, Side::Buy, 1) });
+        rig.wait(|v| v.preview.as_ref().is_some_and(|(id, _)| *id == 3));
+        let p = rig.view.preview.clone().unwrap().1.unwrap();
+        assert_eq!(p.pre_trade.decision, PreTradeDecision::Pass);
+        assert_eq!(p.pre_trade.post_trade.unwrap().var_usd, Some(5_000.0));
+    }
+
+    #[test]
+    fn daily_loss_limit_set_before_and_during_trading() {
+        // Set before any market data: it applies when the engine starts (and is audited).
+        let mut rig = Rig::build(
+            LimitsConfig::default(),
+            Arc::new(LiveClock),
+            5_000,
+            vec![TradingCommand::SetDailyLossLimit(5.0)],
+        );
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| s.max_daily_loss_usd == 5.0));
+        assert!(rig.view.activity.iter().any(|a| a.text.contains("applies when trading starts")));
+        let c = rig.front();
+        // Commission and fees of 2 lots exceed $5: the breaker trips.
+        rig.handle.send(TradingCommand::Submit { request_id: 1, request: OrderRequest::market(c, Side::Buy, 2) });
+        rig.advance(3);
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| s.breaker_tripped));
+        // A bad value is refused, naming the field.
+        rig.handle.send(TradingCommand::SetDailyLossLimit(f64::NAN));
+        rig.wait(|v| v.last_error.is_some());
+        let e = rig.view.last_error.clone().unwrap();
+        assert_eq!(e.error.field.as_deref(), Some("max_daily_loss_usd"));
+        // Raised at run time: the breaker stays tripped until reset, then the new limit holds.
+        rig.handle.send(TradingCommand::SetDailyLossLimit(1_000_000.0));
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| s.max_daily_loss_usd == 1_000_000.0));
+        assert!(rig.view.snapshot.as_ref().unwrap().breaker_tripped);
+        rig.handle.send(TradingCommand::ResetCircuitBreaker);
+        rig.advance(2);
+        rig.wait(|v| v.snapshot.as_ref().is_some_and(|s| !s.breaker_tripped));
+        rig.handle.send(TradingCommand::Submit { request_id: 2, request: OrderRequest::market(c, Side::Buy, 1) });
+        rig.wait(|v| v.submitted.as_ref().is_some_and(|(id, _)| *id == 2));
+        assert_ne!(rig.view.submitted.clone().unwrap().1.unwrap().status, OrderStatus::Rejected);
+        rig.wait(|v| v.activity.iter().any(|a| a.text.contains("Daily loss limit changed from $5 to $1000000")));
+        let db = rig.db();
+        let edits = db.load_audit(Some(&[actions::LIMIT_EDIT])).unwrap();
+        assert_eq!(edits.len(), 2, "{edits:?}");
+        assert!(db.verify_audit_chain().unwrap().is_ok());
+    }
+
+    #[test]
+    fn limit_edits_are_appended_to_the_audit_chain() {
+        let before = r#"{"limit": "max_gross_notional_usd", "old": 5e7, "new": 4e7}"#;
+        let mut rig = Rig::build(
+            LimitsConfig::default(),
+            Arc::new(LiveClock),
+            5_000,
+            vec![TradingCommand::RecordLimitEdit { details: before.into() }],
+        );
+        rig.handle.send(TradingCommand::RecordLimitEdit { details: "VaR limit raised to $2,000,000".into() });
+        rig.wait(|v| v.activity.iter().filter(|a| a.text.starts_with("Limit edit recorded by trader")).count() == 2);
+        let db = rig.db();
+        let rows = db.load_audit(Some(&[actions::LIMIT_EDIT])).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].details.contains("max_gross_notional_usd"), "{}", rows[0].details);
+        assert!(rows[1].details.contains(r#""edit":"VaR limit raised to $2,000,000""#), "{}", rows[1].details);
+        assert!(rows.iter().all(|r| r.user == "trader"));
+        let v = db.verify_audit_chain().unwrap();
+        assert!(v.is_ok(), "{v:?}");
+    }
+
+    #[test]
+    fn marks_are_saved_at_most_every_interval_of_wall_time() {
+        let wall = Arc::new(crude_model::SimClock::new(Timestamp::from_secs(1_000)));
+        let mut rig = Rig::build(LimitsConfig::default(), wall.clone(), 5_000, Vec::new());
+        let c = rig.front();
+        let stored = |rig: &Rig| rig.db().load_marks().unwrap().into_iter().find(|m| m.contract == c).map(|m| m.price);
+        // Prices move, but 5 s of wall time have not passed: nothing saved yet.
+        rig.advance(5);
+        rig.sync();
+        assert_eq!(rig.view.marks_saved, None);
+        assert_eq!(stored(&rig), None);
+        rig.advance(2);
+        rig.sync();
+        assert_eq!(rig.view.marks_saved, None);
+        // Once 5 s of wall time have passed, the prices are saved while the worker runs (no
+        // shutdown needed).
+        wall.advance_to(Timestamp::from_secs(1_005));
+        rig.sync();
+        let first = rig.view.marks_saved.expect("marks saved");
+        assert_eq!(first.saves, 1);
+        assert!(first.count >= 8, "{first:?}");
+        let saved_mid = rig.last_mid[&c];
+        assert_eq!(stored(&rig), Some(saved_mid));
+        let saved = rig.last_mid.clone();
+        // More prices within the interval: not saved again.
+        rig.advance(30);
+        rig.sync();
+        assert_eq!(rig.view.marks_saved.map(|m| m.saves), Some(1));
+        let moved: Vec<ContractId> =
+            rig.last_mid.iter().filter(|(k, v)| saved.get(k) != Some(v)).map(|(k, _)| *k).collect();
+        assert!(!moved.is_empty(), "the market moved");
+        let db_marks = rig.db().load_marks().unwrap();
+        for k in &moved {
+            let in_db = db_marks.iter().find(|m| m.contract == *k).map(|m| m.price);
+            assert_eq!(in_db, saved.get(k).copied(), "{k} was saved again within the interval");
+        }
+        // Once the interval has passed, the last prices are saved even with no new data.
+        wall.advance_to(Timestamp::from_secs(1_010));
+        rig.sync();
+        assert_eq!(rig.view.marks_saved.map(|m| m.saves), Some(2));
+        let db_marks = rig.db().load_marks().unwrap();
+        for k in &moved {
+            let in_db = db_marks.iter().find(|m| m.contract == *k).map(|m| m.price);
+            assert_eq!(in_db, Some(rig.last_mid[k]), "{k}");
+        }
+        // Nothing moved since: no further saves.
+        wall.advance_to(Timestamp::from_secs(1_100));
+        rig.sync();
+        assert_eq!(rig.view.marks_saved.map(|m| m.saves), Some(2));
     }
 }

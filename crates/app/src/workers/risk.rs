@@ -1,0 +1,1652 @@
+//! The risk worker: the risk engine on its own thread, recalculating VaR/ES, stress tests,
+//! limit utilisation, drawdown and Greeks for the current book as prices move, and the
+//! UI-side view of what it reports.
+//!
+//! * **Inputs.** A tap of the feed ([`crude_feeds::FeedBatch`]) for marks — each
+//!   contract's latest quote mid, curve point or settlement, whichever is newest in event
+//!   time — and [`RiskCommand`]s: the book from the trading worker ([`BookUpdate`]), the
+//!   stress sliders, a limits edit to save, a forced recalculation.
+//! * **Return history** ([`RiskHistorySource`]): simulated joint daily returns of every
+//!   curve contract from [`crude_feeds::sim::simulate_daily`] (simulator mode; the panel
+//!   says "returns: simulated history, N days" and never presents it as real), a CSV of
+//!   daily prices (see [`parse_daily_csv`]), or none (the panel says VaR is unavailable and
+//!   why). History columns are tenors (`CL1`, `CL2`, …) or specific contracts; tenors are
+//!   tied to the contracts live on the latest market date, and re-tied when the front
+//!   month rolls. The history is built on a thread of its own while the worker keeps
+//!   reading the feed (a full tap would make the feed wait).
+//! * **Recalculation** runs [`RiskEngine::snapshot`] immediately when the positions, the
+//!   limits or the sliders change (or on [`RiskCommand::Recalculate`]), and at most every
+//!   `debounce_ms` of wall time (default 500 ms) while only prices move. At most one
+//!   snapshot is in flight: the next is computed only after the UI has taken the previous
+//!   one, so a minimised window never piles them up. The wall clock is read only for this
+//!   pacing and for the "computed … ago" age; every figure is stamped with event time.
+//! * **Limits** come in the worker's configuration (loaded by the app from
+//!   `config/risk_limits.yaml` and the environment). [`RiskCommand::SaveLimits`] validates,
+//!   saves atomically to the YAML path, applies the limits and reports
+//!   [`RiskUpdate::LimitsSaved`] with a description for the audit log; an invalid edit is
+//!   reported with the field at fault and the previous limits stay in force.
+//!
+//! The UI thread owns a [`RiskView`] and applies updates to it with [`RiskHandle::drain`];
+//! applying a snapshot also runs the limit alerts ([`crate::panels::alerts::LimitAlerts`]).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use crude_feeds::FeedBatch;
+use crude_feeds::sim::{SimConfig, simulate_daily};
+use crude_model::{
+    Clock, ContractId, Instruments, Market, MarketEvent, Position, Symbol, Timestamp, parse_symbol, trading_date,
+};
+use crude_risk::{
+    BookPosition, CovarianceMethod, LimitUtilisation, LimitsError, PnlState, PortfolioRiskConfig, ReturnHistory,
+    RiskBook, RiskEngine, RiskEngineConfig, RiskLimits, RiskSnapshot, Sliders, StressScenario,
+};
+use tokio::sync::mpsc;
+
+use crate::panels::alerts::LimitAlerts;
+use crate::workers::trading::TradingSnapshot;
+
+/// Default shortest wall-clock interval between recalculations while only prices move.
+pub const DEFAULT_DEBOUNCE_MS: u64 = 500;
+/// Default trading days of simulated history (500 returns plus a margin).
+pub const DEFAULT_SIM_HISTORY_DAYS: usize = 520;
+/// Most updates [`RiskHandle::drain`] applies in one call.
+pub const DRAIN_MAX_UPDATES: usize = 64;
+/// Most market batches the worker applies before it looks at its commands again.
+const MARKET_BATCHES_PER_TURN: usize = 64;
+/// Most queued market batches applied before a recalculation.
+const MAX_BATCHES_BEFORE_COMPUTE: usize = 4_096;
+/// How often the worker looks again while the UI has not taken the last snapshot.
+const IN_FLIGHT_POLL_MS: u64 = 50;
+
+/// Why the worker could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum RiskWorkerError {
+    /// The limits in the configuration are invalid.
+    #[error("risk limits: {0}")]
+    Limits(#[from] LimitsError),
+    /// A setting of the worker is out of range.
+    #[error("risk worker setting {field}: {reason}")]
+    Config {
+        /// The setting.
+        field: &'static str,
+        /// What is wrong and what would be accepted.
+        reason: String,
+    },
+    /// The operating system refused to start the thread.
+    #[error("cannot start the risk thread: {0}")]
+    Spawn(#[from] std::io::Error),
+}
+
+/// Where the joint daily returns behind VaR come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RiskHistorySource {
+    /// Simulator mode: `days` trading days of the market simulator's daily settlements
+    /// (every market, every curve month), run from `start` with `config`. Labelled as
+    /// simulated history on screen.
+    Simulated {
+        /// The simulator settings (the app passes the live feed's).
+        config: Box<SimConfig>,
+        /// Trading days to simulate (at least the VaR window + 1).
+        days: usize,
+        /// First simulated trading date.
+        start: NaiveDate,
+    },
+    /// A CSV of daily prices, `date,<code>,<code>…` (see [`parse_daily_csv`]).
+    Daily(PathBuf),
+    /// No history: VaR is unavailable; `reason` is shown to the user.
+    None {
+        /// Why there is no history and how to get one.
+        reason: String,
+    },
+}
+
+impl RiskHistorySource {
+    /// Simulated history of [`DEFAULT_SIM_HISTORY_DAYS`] days from
+    /// [`crude_feeds::sim::default_start_date`].
+    pub fn simulated(config: SimConfig) -> Self {
+        Self::Simulated {
+            config: Box::new(config),
+            days: DEFAULT_SIM_HISTORY_DAYS,
+            start: crude_feeds::sim::default_start_date(),
+        }
+    }
+}
+
+/// How the risk worker runs.
+#[derive(Clone)]
+pub struct RiskWorkerConfig {
+    /// The limits in force at start (the app loads them from the YAML file and the
+    /// environment).
+    pub limits: RiskLimits,
+    /// Where [`RiskCommand::SaveLimits`] writes (`config/risk_limits.yaml`).
+    pub limits_path: PathBuf,
+    /// Where the return history comes from.
+    pub history: RiskHistorySource,
+    /// Net asset value for the `% of NAV` figures, USD.
+    pub nav_usd: f64,
+    /// VaR window, days (default 500; shortened to the history when it is shorter).
+    pub window_days: usize,
+    /// Monte Carlo paths (default 100,000).
+    pub mc_paths: usize,
+    /// Covariance estimator (default sample).
+    pub covariance: CovarianceMethod,
+    /// Stress scenarios (default: the built-in historical scenarios).
+    pub scenarios: Vec<StressScenario>,
+    /// Bins of the Monte Carlo P&L histogram (default 60).
+    pub histogram_bins: usize,
+    /// Wall clock, only to pace recalculations and stamp when they were made.
+    pub wall: Arc<dyn Clock>,
+    /// Shortest wall-clock interval between recalculations while only prices move.
+    pub debounce_ms: u64,
+}
+
+impl std::fmt::Debug for RiskWorkerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskWorkerConfig")
+            .field("limits_path", &self.limits_path)
+            .field("history", &self.history)
+            .field("nav_usd", &self.nav_usd)
+            .field("window_days", &self.window_days)
+            .field("mc_paths", &self.mc_paths)
+            .field("debounce_ms", &self.debounce_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RiskWorkerConfig {
+    /// Defaults: a 500-day window, 100,000 Monte Carlo paths, sample covariance, the
+    /// built-in stress scenarios, a 60-bin histogram, 500 ms debounce.
+    ///
+    /// # Errors
+    /// [`RiskWorkerError::Limits`] when `limits` do not validate, [`RiskWorkerError::Config`]
+    /// for a NAV that is not a positive number.
+    pub fn new(
+        limits: RiskLimits,
+        limits_path: impl Into<PathBuf>,
+        history: RiskHistorySource,
+        nav_usd: f64,
+        wall: Arc<dyn Clock>,
+    ) -> Result<Self, RiskWorkerError> {
+        let limits_path = limits_path.into();
+        let cfg = Self {
+            limits,
+            limits_path,
+            history,
+            nav_usd,
+            window_days: crude_risk::DEFAULT_PORTFOLIO_WINDOW,
+            mc_paths: crude_risk::MC_DRAWS,
+            covariance: CovarianceMethod::Sample,
+            scenarios: crude_risk::builtin_scenarios(),
+            histogram_bins: crude_risk::DEFAULT_HISTOGRAM_BINS,
+            wall,
+            debounce_ms: DEFAULT_DEBOUNCE_MS,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// As [`Self::new`], plus [`RiskWorkerError::Config`] for a window under 2 days, fewer
+    /// than 1,000 Monte Carlo paths or no histogram bins.
+    pub fn validate(&self) -> Result<(), RiskWorkerError> {
+        self.limits.validate(&self.limits_path.display().to_string())?;
+        let bad = |field, reason: &str| Err(RiskWorkerError::Config { field, reason: reason.to_string() });
+        if !(self.nav_usd.is_finite() && self.nav_usd > 0.0) {
+            return bad("nav_usd", "the NAV must be a positive number of USD");
+        }
+        if self.window_days < 2 {
+            return bad("window_days", "use a VaR window of at least 2 days (default 500)");
+        }
+        if self.mc_paths < 1_000 {
+            return bad("mc_paths", "use at least 1,000 Monte Carlo paths (default 100,000)");
+        }
+        if self.histogram_bins == 0 {
+            return bad("histogram_bins", "use at least one histogram bin (default 60)");
+        }
+        Ok(())
+    }
+}
+
+/// The book as the trading worker last reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookUpdate {
+    /// Event time of the positions.
+    pub as_of: Timestamp,
+    /// Positions (flat ones are ignored); `mark` is used when the feed has no newer price.
+    pub positions: Vec<Position>,
+    /// Day P&L net of costs, USD.
+    pub day_pnl_usd: f64,
+}
+
+impl BookUpdate {
+    /// The book of a trading snapshot. The snapshot holds positions per contract with all
+    /// strategies together, so they are tagged `all` (as [`RiskBook::from_traded`] does):
+    /// the single-strategy concentration limit then sees the whole book as one strategy;
+    /// send per-strategy positions instead where they are available. Multipliers come from
+    /// `instruments`.
+    pub fn from_trading(snapshot: &TradingSnapshot, instruments: &Instruments) -> Self {
+        let positions = snapshot
+            .positions
+            .iter()
+            .filter(|p| p.qty != 0)
+            .map(|p| {
+                let mut pos = Position::flat(p.contract, Some("all".into()), instruments.multiplier(p.contract.market));
+                pos.qty = p.qty;
+                pos.avg_price = p.avg_price;
+                pos.mark = p.mark;
+                pos
+            })
+            .collect();
+        Self { as_of: snapshot.as_of, positions, day_pnl_usd: snapshot.summary.day_pnl_net_usd }
+    }
+
+    /// What changes VaR immediately: contract, strategy and quantity of each open position.
+    fn holdings(&self) -> Vec<(ContractId, Option<&str>, i64)> {
+        let mut v: Vec<_> =
+            self.positions.iter().filter(|p| p.qty != 0).map(|p| (p.contract, p.strategy.as_deref(), p.qty)).collect();
+        v.sort();
+        v
+    }
+}
+
+/// What the UI asks the worker to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RiskCommand {
+    /// The current book (send it whenever the trading snapshot changes; a change of
+    /// positions recalculates at once, a change of marks or P&L only is debounced).
+    Book(BookUpdate),
+    /// New stress sliders (recalculates at once).
+    SetSliders(Sliders),
+    /// Validate, save and apply new limits.
+    SaveLimits(Box<RiskLimits>),
+    /// Recalculate now.
+    Recalculate,
+    /// Stop the worker.
+    Shutdown,
+}
+
+/// Where the worker is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RiskStatus {
+    /// The thread is starting.
+    Starting,
+    /// Building the return history.
+    LoadingHistory,
+    /// Ready; no book has arrived yet.
+    WaitingForBook,
+    /// Recalculating as the book and prices change.
+    Ready,
+    /// No return history: VaR, stress and Greeks are unavailable (the reason says why).
+    Unavailable(String),
+}
+
+/// The return history behind the figures, as the panel describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryInfo {
+    /// One line for the panel: `returns: simulated history, 519 days`.
+    pub description: String,
+    /// Whether the history is simulated.
+    pub simulated: bool,
+    /// Days of returns.
+    pub days: usize,
+    /// Column names (`CL1`, `CLF27`, …).
+    pub columns: Vec<String>,
+}
+
+/// One recalculation: the engine's snapshot plus what it was computed for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskComputed {
+    /// Increases with every snapshot.
+    pub generation: u64,
+    /// The engine's figures.
+    pub snapshot: RiskSnapshot,
+    /// Event time of the newest price used.
+    pub prices_as_of: Option<Timestamp>,
+    /// Event time of the book's positions.
+    pub book_as_of: Timestamp,
+    /// Wall time when the figures were computed.
+    pub computed_wall: Timestamp,
+    /// Open positions the figures cover.
+    pub open_positions: usize,
+    /// Positions left out because no price is known for them.
+    pub unpriced: Vec<ContractId>,
+    /// The stress sliders applied.
+    pub sliders: Sliders,
+}
+
+/// What the worker reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RiskUpdate {
+    /// The worker's status changed.
+    Status(RiskStatus),
+    /// The return history is built.
+    History(HistoryInfo),
+    /// The limits in force (at start and after every save).
+    Limits(Box<RiskLimits>),
+    /// A recalculation.
+    Snapshot(Box<RiskComputed>),
+    /// A recalculation failed (the previous snapshot, if any, stays on screen, dated).
+    Error(String),
+    /// Limits were saved and applied; `details` is for the audit log.
+    LimitsSaved {
+        /// What changed, for the audit log.
+        details: String,
+    },
+    /// A limits edit was refused; the previous limits stay in force.
+    LimitsRejected(LimitsError),
+    /// The VaR-based pre-trade check of the engine now in force (new history or limits),
+    /// for the shell to install in the trading worker.
+    PreTradeCheck(PreTradeCheckUpdate),
+}
+
+/// A pre-trade check built from the risk engine (compared by the limits it applies).
+#[derive(Debug, Clone)]
+pub struct PreTradeCheckUpdate(pub crude_risk::RiskPreTradeCheck);
+
+impl PartialEq for PreTradeCheckUpdate {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.limits() == other.0.limits()
+    }
+}
+
+/// What the Risk panel sees: the UI thread's copy of the worker's reports.
+#[derive(Debug, Clone, Default)]
+pub struct RiskView {
+    /// `None` until the worker reports.
+    pub status: Option<RiskStatus>,
+    /// The return history, once built.
+    pub history: Option<HistoryInfo>,
+    /// The limits in force.
+    pub limits: Option<RiskLimits>,
+    /// Increases each time the limits in force change (the editor reloads).
+    pub limits_generation: u64,
+    /// The latest recalculation.
+    pub latest: Option<RiskComputed>,
+    /// The last recalculation error, cleared by the next snapshot.
+    pub error: Option<String>,
+    /// Answer to the last limits save: the audit details or the refusal.
+    pub save_result: Option<Result<String, LimitsError>>,
+    /// Audit entries (limit changes) for the app to forward to the audit log; the app
+    /// drains this vector.
+    pub pending_audit: Vec<String>,
+    /// The latest pre-trade check, until the shell installs it in the trading worker.
+    pub pending_check: Option<crude_risk::RiskPreTradeCheck>,
+    /// The daily loss limit of the latest limits, until the shell gives it to the trading
+    /// worker's circuit breaker.
+    pub pending_daily_loss_limit: Option<f64>,
+    /// Limit alerts raised by the snapshots applied.
+    pub alerts: LimitAlerts,
+    /// Updates applied (for tests and diagnostics).
+    pub updates_applied: u64,
+}
+
+impl RiskView {
+    /// Applies one update from the worker (cheap: moves data; a snapshot runs the alert
+    /// rules over its limit utilisations at the snapshot's event time).
+    pub fn apply(&mut self, u: RiskUpdate) {
+        self.updates_applied += 1;
+        match u {
+            RiskUpdate::Status(s) => self.status = Some(s),
+            RiskUpdate::History(h) => self.history = Some(h),
+            RiskUpdate::Limits(l) => {
+                self.pending_daily_loss_limit = Some(l.max_daily_loss_usd());
+                self.limits = Some(*l);
+                self.limits_generation += 1;
+            }
+            RiskUpdate::Snapshot(c) => {
+                let s = &c.snapshot;
+                let mut all: Vec<LimitUtilisation> = s.limits.clone();
+                all.extend(s.drawdown.limits.iter().filter(|d| !s.limits.iter().any(|l| l.key == d.key)).cloned());
+                self.alerts.observe(&all, s.as_of);
+                self.error = None;
+                self.latest = Some(*c);
+            }
+            RiskUpdate::Error(e) => self.error = Some(e),
+            RiskUpdate::LimitsSaved { details } => {
+                self.pending_audit.push(details.clone());
+                self.save_result = Some(Ok(details));
+            }
+            RiskUpdate::LimitsRejected(e) => self.save_result = Some(Err(e)),
+            RiskUpdate::PreTradeCheck(c) => self.pending_check = Some(c.0),
+        }
+    }
+}
+
+/// The UI's end of the risk worker.
+pub struct RiskHandle {
+    commands: mpsc::UnboundedSender<RiskCommand>,
+    updates: mpsc::UnboundedReceiver<RiskUpdate>,
+    consumed: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RiskHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskHandle").finish_non_exhaustive()
+    }
+}
+
+impl RiskHandle {
+    /// Sends a command; `false` when the worker has stopped.
+    pub fn send(&self, cmd: RiskCommand) -> bool {
+        self.commands.send(cmd).is_ok()
+    }
+
+    /// Applies up to [`DRAIN_MAX_UPDATES`] queued updates to `view` without waiting.
+    /// Returns whether updates remain queued (call again next frame).
+    pub fn drain(&mut self, view: &mut RiskView) -> bool {
+        for _ in 0..DRAIN_MAX_UPDATES {
+            let Ok(u) = self.updates.try_recv() else { return false };
+            if let RiskUpdate::Snapshot(s) = &u {
+                self.consumed.fetch_max(s.generation, Ordering::AcqRel);
+            }
+            view.apply(u);
+        }
+        !self.updates.is_empty()
+    }
+
+    /// Stops the worker and waits for it.
+    pub fn shutdown(&mut self) {
+        let _ = self.commands.send(RiskCommand::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for RiskHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the risk worker.
+pub struct RiskWorker;
+
+impl RiskWorker {
+    /// Starts the worker thread: it builds the return history (simulating or reading the
+    /// file on its own thread), then recalculates as the book, the sliders and the prices
+    /// of `market` (a tap of the feed) change. `notify` is called after updates are sent
+    /// (the app passes `egui::Context::request_repaint`).
+    ///
+    /// # Errors
+    /// [`RiskWorkerError::Limits`] / [`RiskWorkerError::Config`] for an invalid
+    /// configuration, [`RiskWorkerError::Spawn`].
+    pub fn spawn(
+        config: RiskWorkerConfig,
+        market: mpsc::Receiver<FeedBatch>,
+        notify: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<RiskHandle, RiskWorkerError> {
+        config.validate()?;
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (up_tx, up_rx) = mpsc::unbounded_channel();
+        let consumed = Arc::new(AtomicU64::new(0));
+        let worker = Worker::new(config, up_tx, notify, Arc::clone(&consumed));
+        let thread = std::thread::Builder::new().name("crude-risk".into()).spawn(move || worker.run(cmd_rx, market))?;
+        Ok(RiskHandle { commands: cmd_tx, updates: up_rx, consumed, thread: Some(thread) })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Return history
+// ---------------------------------------------------------------------------------------
+
+/// A return history that could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HistoryError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read the file: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A line of the file is wrong.
+    #[error("{file}: line {line}, column '{column}': {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// The column's header (`date`, `CL1`, …; empty for a whole row).
+        column: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The file as a whole is unusable (too short, no price columns).
+    #[error("{file}: {message}")]
+    File {
+        /// The file.
+        file: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The simulator refused its settings.
+    #[error("simulated history: {0}")]
+    Simulation(String),
+    /// The operating system refused to start the thread that builds the history.
+    #[error("cannot start the history thread: {0}")]
+    Thread(String),
+    /// The thread building the history stopped without an answer (a bug: see the log).
+    #[error("the history builder stopped without a result")]
+    Stopped,
+}
+
+/// What a history column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnKey {
+    /// The `n`-th contract of a market (1 = front) on the day the figures are for.
+    Generic { market: Market, n: u32 },
+    /// One contract.
+    Specific(ContractId),
+}
+
+impl ColumnKey {
+    fn resolve(self, date: NaiveDate) -> ContractId {
+        match self {
+            ColumnKey::Generic { market, n } => market.nth_contract(date, n),
+            ColumnKey::Specific(c) => c,
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            ColumnKey::Generic { market, n } => format!("{}{n}", market.code()),
+            ColumnKey::Specific(c) => crude_model::code_two_digit(&c),
+        }
+    }
+}
+
+/// Joint daily log returns, before the columns are tied to contracts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryTable {
+    keys: Vec<ColumnKey>,
+    returns_by_day: Vec<Vec<f64>>,
+    info: HistoryInfo,
+}
+
+impl HistoryTable {
+    /// How the panel describes it.
+    pub fn info(&self) -> &HistoryInfo {
+        &self.info
+    }
+
+    /// Days of returns.
+    pub fn days(&self) -> usize {
+        self.returns_by_day.len()
+    }
+
+    /// The history with tenor columns tied to the contracts live on `date` (a column that
+    /// resolves to a contract already taken is left out).
+    ///
+    /// # Errors
+    /// As [`ReturnHistory::new`].
+    pub fn resolve(&self, date: NaiveDate) -> Result<ReturnHistory, crude_risk::RiskCliError> {
+        let mut contracts = Vec::with_capacity(self.keys.len());
+        let mut keep = Vec::with_capacity(self.keys.len());
+        for (i, k) in self.keys.iter().enumerate() {
+            let c = k.resolve(date);
+            if !contracts.contains(&c) {
+                contracts.push(c);
+                keep.push(i);
+            }
+        }
+        let rows: Vec<Vec<f64>> =
+            self.returns_by_day.iter().map(|day| keep.iter().map(|&i| day[i]).collect()).collect();
+        ReturnHistory::new(contracts, &rows)
+    }
+}
+
+/// Simulated joint daily log returns of every curve month of every market: `days` trading
+/// days of [`simulate_daily`] from `start`. A tenor's return on a day is the return of the
+/// contract at that tenor since the previous settlement of the same contract (so a roll is
+/// not a price jump); the newest back month, which has no previous settlement, uses the
+/// previous day's contract at the same tenor. A day with a non-positive settlement
+/// (possible below the simulator's price floor) has no log return and is left out.
+///
+/// # Errors
+/// [`HistoryError::Simulation`] when the simulator refuses the settings or too few days
+/// remain.
+pub fn simulated_history(cfg: &SimConfig, days: usize, start: NaiveDate) -> Result<HistoryTable, HistoryError> {
+    let sim = simulate_daily(cfg, start, days).map_err(|e| HistoryError::Simulation(e.to_string()))?;
+    let months = cfg.curve_months;
+    let curves: Vec<Vec<&crude_feeds::sim::DailyCurve>> =
+        Market::ALL.iter().map(|&m| sim.curves_of(m).collect()).collect();
+    let n_days = curves.iter().map(Vec::len).min().unwrap_or(0);
+    let mut keys = Vec::with_capacity(4 * months);
+    for m in Market::ALL {
+        for n in 1..=months {
+            keys.push(ColumnKey::Generic { market: m, n: u32::try_from(n).unwrap_or(u32::MAX) });
+        }
+    }
+    let mut rows = Vec::with_capacity(n_days.saturating_sub(1));
+    let mut dropped = 0usize;
+    'day: for t in 1..n_days {
+        let mut row = Vec::with_capacity(keys.len());
+        for per_market in &curves {
+            let (prev, cur) = (per_market[t - 1], per_market[t]);
+            for k in 0..months {
+                let (Some(&c), Some(&p)) = (cur.contracts.get(k), cur.settlements.get(k)) else {
+                    dropped += 1;
+                    continue 'day;
+                };
+                let before = prev
+                    .contracts
+                    .iter()
+                    .position(|x| *x == c)
+                    .and_then(|i| prev.settlements.get(i))
+                    .or_else(|| prev.settlements.get(k));
+                match before {
+                    Some(&b) if b > 0.0 && p > 0.0 => row.push((p / b).ln()),
+                    _ => {
+                        dropped += 1;
+                        continue 'day;
+                    }
+                }
+            }
+        }
+        rows.push(row);
+    }
+    if rows.len() < 2 {
+        return Err(HistoryError::Simulation(format!(
+            "only {} days of returns; simulate more days (at least the VaR window + 1)",
+            rows.len()
+        )));
+    }
+    let mut description = format!("returns: simulated history, {} days", rows.len());
+    if dropped > 0 {
+        description.push_str(&format!(" ({dropped} days with a non-positive settlement left out)"));
+    }
+    let info = HistoryInfo {
+        description,
+        simulated: true,
+        days: rows.len(),
+        columns: keys.iter().map(|k| k.label()).collect(),
+    };
+    Ok(HistoryTable { keys, returns_by_day: rows, info })
+}
+
+/// Reads a CSV of daily prices (see [`parse_daily_csv`]).
+///
+/// # Errors
+/// [`HistoryError::Io`] when the file cannot be read; as [`parse_daily_csv`].
+pub fn daily_history(path: &Path) -> Result<HistoryTable, HistoryError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| HistoryError::Io { path: path.display().to_string(), message: e.to_string() })?;
+    parse_daily_csv(&text, &path.display().to_string())
+}
+
+/// Parses daily prices: a header `date,<code>,<code>…` then one row per trading date,
+/// oldest first, ISO dates (`2024-03-15`), plain decimal prices, no quoted fields; blank
+/// lines and lines starting with `#` are skipped. A code is a market root (`CL`: the front
+/// month, same as `CL1`), a generic (`CL2`: the second month on the day the figures are
+/// for) or a contract (`CLF27`, `CL 202701`; a one-digit year `CLF7` is read relative to
+/// the file's last date). Returns are `ln(P_t / P_{t−1})`, so every price must be positive.
+///
+/// # Errors
+/// [`HistoryError::Parse`] naming the line and column (bad header, code, date, number,
+/// missing cell, unsorted dates, non-positive price), [`HistoryError::File`] for fewer than
+/// three rows or no price column.
+pub fn parse_daily_csv(text: &str, file: &str) -> Result<HistoryTable, HistoryError> {
+    let perr = |line: usize, column: &str, message: String| HistoryError::Parse {
+        file: file.to_string(),
+        line,
+        column: column.to_string(),
+        message,
+    };
+    let mut lines =
+        text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let Some((header_line, header)) = lines.next() else {
+        return Err(HistoryError::File {
+            file: file.to_string(),
+            message: "the file is empty; write a header date,CL1,BZ1,… and one row per day".into(),
+        });
+    };
+    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    if !names.first().is_some_and(|n| n.eq_ignore_ascii_case("date")) {
+        return Err(perr(
+            header_line,
+            names.first().copied().unwrap_or(""),
+            "the first column must be named date (header: date,CL1,BZ1,…)".into(),
+        ));
+    }
+    let codes = &names[1..];
+    if codes.is_empty() {
+        return Err(HistoryError::File {
+            file: file.to_string(),
+            message: "no price columns; add one column per contract, such as date,CL1,BZ1".into(),
+        });
+    }
+    let mut dates: Vec<NaiveDate> = Vec::new();
+    let mut prices: Vec<Vec<f64>> = Vec::new();
+    let mut line_of: Vec<usize> = Vec::new();
+    for (line, text) in lines {
+        let cells: Vec<&str> = text.split(',').map(str::trim).collect();
+        if cells.len() != names.len() {
+            return Err(perr(
+                line,
+                "",
+                format!(
+                    "has {} fields but the header has {}; give every date one price per column",
+                    cells.len(),
+                    names.len()
+                ),
+            ));
+        }
+        let date = NaiveDate::parse_from_str(cells[0], "%Y-%m-%d").map_err(|_| {
+            perr(line, "date", format!("cannot parse '{}' as a date; use ISO 8601 such as 2024-03-15", cells[0]))
+        })?;
+        if let Some(&prev) = dates.last()
+            && date <= prev
+        {
+            return Err(perr(
+                line,
+                "date",
+                format!(
+                    "{date} is not after the previous row's date {prev}; sort the file by date, oldest first, one row per date"
+                ),
+            ));
+        }
+        let mut row = Vec::with_capacity(codes.len());
+        for (cell, name) in cells[1..].iter().zip(codes) {
+            if cell.is_empty() {
+                return Err(perr(line, name, "the price is missing; fill it or drop the row".into()));
+            }
+            let v: f64 = cell.parse().map_err(|_| {
+                perr(line, name, format!("cannot parse '{cell}' as a number; write a plain decimal such as 71.35"))
+            })?;
+            if !v.is_finite() {
+                return Err(perr(line, name, format!("'{cell}' is not a finite number")));
+            }
+            row.push(v);
+        }
+        dates.push(date);
+        prices.push(row);
+        line_of.push(line);
+    }
+    let Some(&last) = dates.last() else {
+        return Err(HistoryError::File { file: file.to_string(), message: "no price rows after the header".into() });
+    };
+    if dates.len() < 3 {
+        return Err(HistoryError::File {
+            file: file.to_string(),
+            message: format!(
+                "{} rows give fewer than 2 returns; supply at least 3 days (500+ for a 500-day VaR)",
+                dates.len()
+            ),
+        });
+    }
+    let mut keys: Vec<ColumnKey> = Vec::with_capacity(codes.len());
+    for name in codes {
+        let key = match Market::parse_root(name) {
+            Ok(market) => ColumnKey::Generic { market, n: 1 },
+            Err(_) => match parse_symbol(name, last) {
+                Ok(Symbol::Generic { market, n }) => ColumnKey::Generic { market, n },
+                Ok(Symbol::Specific(c)) => ColumnKey::Specific(c),
+                Err(e) => {
+                    return Err(perr(
+                        header_line,
+                        name,
+                        format!("{e}; name a market (CL), a generic (CL2) or a contract (CLF27)"),
+                    ));
+                }
+            },
+        };
+        if keys.contains(&key) {
+            return Err(perr(header_line, name, "this series appears twice; give each series one column".into()));
+        }
+        keys.push(key);
+    }
+    let mut rows = Vec::with_capacity(dates.len() - 1);
+    for t in 1..dates.len() {
+        let mut row = Vec::with_capacity(codes.len());
+        for (j, name) in codes.iter().enumerate() {
+            let (b, p) = (prices[t - 1][j], prices[t][j]);
+            if b <= 0.0 || p <= 0.0 {
+                let (line, v) = if b <= 0.0 { (line_of[t - 1], b) } else { (line_of[t], p) };
+                return Err(perr(
+                    line,
+                    name,
+                    format!(
+                        "price {v} is not positive: VaR uses log returns, which need positive prices; \
+                         drop the days around it or use a series without non-positive prices"
+                    ),
+                ));
+            }
+            row.push((p / b).ln());
+        }
+        rows.push(row);
+    }
+    let first = dates[0];
+    let info = HistoryInfo {
+        description: format!("returns: {file}, {} days ({first} to {last})", rows.len()),
+        simulated: false,
+        days: rows.len(),
+        columns: keys.iter().map(|k| k.label()).collect(),
+    };
+    Ok(HistoryTable { keys, returns_by_day: rows, info })
+}
+
+// ---------------------------------------------------------------------------------------
+// Pacing and P&L tracking (pure, unit-tested)
+// ---------------------------------------------------------------------------------------
+
+/// When to recalculate: at once after a hard change (book, limits, sliders), at most every
+/// `debounce` of wall time while only prices move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Debounce {
+    interval_ns: i64,
+    last: Option<Timestamp>,
+    hard: bool,
+    soft: bool,
+}
+
+impl Debounce {
+    fn new(debounce_ms: u64) -> Self {
+        Self {
+            interval_ns: i64::try_from(debounce_ms).unwrap_or(i64::MAX / 1_000_000).saturating_mul(1_000_000),
+            last: None,
+            hard: false,
+            soft: false,
+        }
+    }
+
+    fn pending(&self) -> bool {
+        self.hard || self.soft
+    }
+
+    /// Whether a recalculation is due at wall time `now`.
+    fn due(&self, now: Timestamp) -> bool {
+        self.hard || (self.soft && self.last.is_none_or(|l| now.0.saturating_sub(l.0) >= self.interval_ns))
+    }
+
+    /// How long until a pending recalculation is due.
+    fn wait(&self, now: Timestamp) -> Option<Duration> {
+        if !self.pending() {
+            return None;
+        }
+        if self.due(now) {
+            return Some(Duration::ZERO);
+        }
+        let since = self.last.map_or(0, |l| now.0.saturating_sub(l.0));
+        let left = self.interval_ns.saturating_sub(since).max(0);
+        Some(Duration::from_nanos(u64::try_from(left).unwrap_or(0)))
+    }
+
+    fn computed(&mut self, now: Timestamp) {
+        self.last = Some(now);
+        self.hard = false;
+        self.soft = false;
+    }
+}
+
+/// Intraday peak and week-to-date P&L from the day P&L the trading worker reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct PnlTracker {
+    /// Last day P&L seen per trading date (the current week's dates only).
+    days: BTreeMap<NaiveDate, f64>,
+    peak: Option<(NaiveDate, f64)>,
+}
+
+impl PnlTracker {
+    /// Records the day P&L at event time `ts` and returns the P&L state.
+    fn observe(&mut self, ts: Timestamp, day_pnl_usd: f64) -> PnlState {
+        let date = trading_date(ts);
+        let day_pnl_usd = if day_pnl_usd.is_finite() { day_pnl_usd } else { 0.0 };
+        self.days.insert(date, day_pnl_usd);
+        let week = iso_week(date);
+        self.days.retain(|d, _| iso_week(*d) == week);
+        let peak = match self.peak {
+            Some((d, p)) if d == date => p.max(day_pnl_usd),
+            // The day starts flat: the peak is at least zero.
+            _ => day_pnl_usd.max(0.0),
+        };
+        self.peak = Some((date, peak));
+        PnlState {
+            intraday_pnl_usd: day_pnl_usd,
+            intraday_peak_pnl_usd: peak,
+            day_pnl_usd,
+            week_pnl_usd: self.days.values().sum(),
+        }
+    }
+}
+
+fn iso_week(d: NaiveDate) -> (i32, u32) {
+    use chrono::Datelike as _;
+    let w = d.iso_week();
+    (w.year(), w.week())
+}
+
+/// Describes the difference between two sets of limits for the audit log.
+fn limits_change_details(old: &RiskLimits, new: &RiskLimits, path: &Path) -> String {
+    let before: HashMap<String, f64> = old.editable().into_iter().collect();
+    let changes: Vec<String> = new
+        .editable()
+        .into_iter()
+        .filter(|(k, v)| before.get(k).is_none_or(|b| b.to_bits() != v.to_bits()))
+        .map(|(k, v)| match before.get(&k) {
+            Some(b) => format!("{k} {b} -> {v}"),
+            None => format!("{k} = {v}"),
+        })
+        .collect();
+    let what = if changes.is_empty() { "no change".to_string() } else { changes.join("; ") };
+    format!("risk limits saved to {}: {what}", path.display())
+}
+
+// ---------------------------------------------------------------------------------------
+// The worker
+// ---------------------------------------------------------------------------------------
+
+/// A contract's latest price and its event time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Mark {
+    price: f64,
+    ts: Timestamp,
+}
+
+struct Worker {
+    cfg: RiskWorkerConfig,
+    updates: mpsc::UnboundedSender<RiskUpdate>,
+    notify: Arc<dyn Fn() + Send + Sync>,
+    consumed: Arc<AtomicU64>,
+    status: RiskStatus,
+    history: Option<HistoryTable>,
+    engine: Option<RiskEngine>,
+    /// The date the engine's tenor columns are tied to.
+    engine_date: Option<NaiveDate>,
+    limits: RiskLimits,
+    marks: HashMap<ContractId, Mark>,
+    market_time: Option<Timestamp>,
+    book: Option<BookUpdate>,
+    pnl: PnlState,
+    tracker: PnlTracker,
+    sliders: Sliders,
+    pace: Debounce,
+    generation: u64,
+    sent: bool,
+}
+
+impl Worker {
+    fn new(
+        cfg: RiskWorkerConfig,
+        updates: mpsc::UnboundedSender<RiskUpdate>,
+        notify: Arc<dyn Fn() + Send + Sync>,
+        consumed: Arc<AtomicU64>,
+    ) -> Self {
+        let pace = Debounce::new(cfg.debounce_ms);
+        let limits = cfg.limits.clone();
+        Self {
+            cfg,
+            updates,
+            notify,
+            consumed,
+            status: RiskStatus::Starting,
+            history: None,
+            engine: None,
+            engine_date: None,
+            limits,
+            marks: HashMap::new(),
+            market_time: None,
+            book: None,
+            pnl: PnlState::default(),
+            tracker: PnlTracker::default(),
+            sliders: Sliders::default(),
+            pace,
+            generation: 0,
+            sent: false,
+        }
+    }
+
+    fn send(&mut self, u: RiskUpdate) {
+        if self.updates.send(u).is_ok() {
+            self.sent = true;
+        }
+    }
+
+    fn set_status(&mut self, s: RiskStatus) {
+        if self.status != s {
+            self.status = s.clone();
+            self.send(RiskUpdate::Status(s));
+        }
+    }
+
+    fn flush_notify(&mut self) {
+        if self.sent {
+            self.sent = false;
+            (self.notify)();
+        }
+    }
+
+    fn run(mut self, mut cmds: mpsc::UnboundedReceiver<RiskCommand>, mut market: mpsc::Receiver<FeedBatch>) {
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                self.set_status(RiskStatus::Unavailable(format!("cannot start the risk thread's timer: {e}")));
+                self.flush_notify();
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let mut building = self.start();
+            self.flush_notify();
+            let mut market_open = true;
+            loop {
+                let wait = self.next_wait();
+                tokio::select! {
+                    biased;
+                    cmd = cmds.recv() => match cmd {
+                        None | Some(RiskCommand::Shutdown) => break,
+                        Some(c) => self.on_command(c),
+                    },
+                    built = async {
+                        match building.as_mut() {
+                            Some(rx) => rx.await,
+                            None => std::future::pending().await,
+                        }
+                    }, if building.is_some() => {
+                        building = None;
+                        self.on_history(built.unwrap_or(Err(HistoryError::Stopped)));
+                    },
+                    batch = market.recv(), if market_open => match batch {
+                        Some(b) => {
+                            self.on_batch(&b);
+                            for _ in 1..MARKET_BATCHES_PER_TURN {
+                                match market.try_recv() {
+                                    Ok(b) => self.on_batch(&b),
+                                    Err(_) => break,
+                                }
+                            }
+                        }
+                        None => market_open = false,
+                    },
+                    () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => {}
+                }
+                if market_open && self.compute_due() {
+                    // Price the book at the freshest marks: apply what is queued first.
+                    for _ in 0..MAX_BATCHES_BEFORE_COMPUTE {
+                        match market.try_recv() {
+                            Ok(b) => self.on_batch(&b),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                self.maybe_compute();
+                self.flush_notify();
+            }
+        });
+    }
+
+    /// Reports the limits and starts building the return history on a thread of its own
+    /// (simulating 500+ days takes a moment; meanwhile the worker keeps reading the feed
+    /// so the feed never waits on it). Returns where the history will arrive.
+    fn start(&mut self) -> Option<tokio::sync::oneshot::Receiver<Result<HistoryTable, HistoryError>>> {
+        self.send(RiskUpdate::Limits(Box::new(self.limits.clone())));
+        let source = self.cfg.history.clone();
+        if let RiskHistorySource::None { reason } = source {
+            self.set_status(RiskStatus::Unavailable(reason));
+            return None;
+        }
+        self.set_status(RiskStatus::LoadingHistory);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let build = move || match &source {
+            RiskHistorySource::Simulated { config, days, start } => simulated_history(config, *days, *start),
+            RiskHistorySource::Daily(path) => daily_history(path),
+            RiskHistorySource::None { reason } => {
+                Err(HistoryError::File { file: String::new(), message: reason.clone() })
+            }
+        };
+        let spawned = std::thread::Builder::new().name("crude-risk-history".into()).spawn(move || {
+            let _ = tx.send(build());
+        });
+        if let Err(e) = spawned {
+            self.on_history(Err(HistoryError::Thread(e.to_string())));
+            return None;
+        }
+        Some(rx)
+    }
+
+    /// Takes the built history (or reports why there is none).
+    fn on_history(&mut self, built: Result<HistoryTable, HistoryError>) {
+        match built {
+            Ok(h) => {
+                tracing::info!(description = %h.info.description, "risk return history ready");
+                self.send(RiskUpdate::History(h.info.clone()));
+                self.history = Some(h);
+                self.set_status(RiskStatus::WaitingForBook);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no return history: VaR unavailable");
+                self.set_status(RiskStatus::Unavailable(format!("VaR unavailable: {e}")));
+            }
+        }
+    }
+
+    /// The date the figures are for: the market's, else the book's.
+    fn figures_date(&self) -> Option<NaiveDate> {
+        self.market_time.or(self.book.as_ref().map(|b| b.as_of)).map(trading_date)
+    }
+
+    /// (Re)builds the engine when there is none or the front months rolled.
+    fn ensure_engine(&mut self) -> Result<(), String> {
+        let Some(date) = self.figures_date() else { return Err("no market date yet".into()) };
+        if self.engine.is_some() && self.engine_date == Some(date) {
+            return Ok(());
+        }
+        let Some(h) = &self.history else { return Err("no return history".into()) };
+        let history = h.resolve(date).map_err(|e| format!("return history: {e}"))?;
+        if let Some(old) = self.engine_date
+            && self.engine.is_some()
+            && h.keys.iter().all(|k| k.resolve(old) == k.resolve(date))
+        {
+            self.engine_date = Some(date);
+            return Ok(());
+        }
+        let mut portfolio = PortfolioRiskConfig::new(self.cfg.nav_usd);
+        portfolio.window_days = self.cfg.window_days.min(history.days());
+        portfolio.mc_paths = self.cfg.mc_paths;
+        portfolio.covariance = self.cfg.covariance;
+        let config = RiskEngineConfig {
+            portfolio,
+            limits: self.limits.clone(),
+            scenarios: self.cfg.scenarios.clone(),
+            histogram_bins: self.cfg.histogram_bins,
+        };
+        let engine = RiskEngine::new(config, &history).map_err(|e| format!("risk engine: {e}"))?;
+        self.send(RiskUpdate::PreTradeCheck(PreTradeCheckUpdate(engine.pre_trade_check())));
+        self.engine = Some(engine);
+        self.engine_date = Some(date);
+        Ok(())
+    }
+
+    fn on_batch(&mut self, b: &FeedBatch) {
+        let book = self.book.as_ref();
+        let held = |c: ContractId| book.is_some_and(|bk| bk.positions.iter().any(|p| p.qty != 0 && p.contract == c));
+        let marks = &mut self.marks;
+        let mut moved = false;
+        let mut mark = |c: ContractId, price: f64, ts: Timestamp| {
+            if !price.is_finite() {
+                return;
+            }
+            match marks.get_mut(&c) {
+                Some(m) if ts < m.ts => {}
+                Some(m) => {
+                    moved |= m.price.to_bits() != price.to_bits() && held(c);
+                    *m = Mark { price, ts };
+                }
+                None => {
+                    moved |= held(c);
+                    marks.insert(c, Mark { price, ts });
+                }
+            }
+        };
+        let mut latest = self.market_time;
+        for ev in &b.events {
+            let ts = ev.ts();
+            match ev {
+                MarketEvent::Status { .. } => continue,
+                MarketEvent::Quote(q) if q.bid <= q.ask => mark(q.contract, q.mid(), ts),
+                MarketEvent::Settlement { contract, price, .. } => mark(*contract, *price, ts),
+                MarketEvent::Curve(c) => {
+                    for p in &c.points {
+                        mark(p.contract, p.price, ts);
+                    }
+                }
+                _ => {}
+            }
+            if latest.is_none_or(|t| ts > t) {
+                latest = Some(ts);
+            }
+        }
+        self.market_time = latest;
+        if moved {
+            self.pace.soft = true;
+        }
+    }
+
+    fn on_command(&mut self, cmd: RiskCommand) {
+        match cmd {
+            RiskCommand::Book(b) => {
+                let hard = self.book.as_ref().is_none_or(|old| old.holdings() != b.holdings());
+                self.pnl = self.tracker.observe(b.as_of, b.day_pnl_usd);
+                self.book = Some(b);
+                if hard {
+                    self.pace.hard = true;
+                } else {
+                    self.pace.soft = true;
+                }
+            }
+            RiskCommand::SetSliders(s) => {
+                if s != self.sliders {
+                    self.sliders = s;
+                    self.pace.hard = true;
+                }
+            }
+            RiskCommand::SaveLimits(new) => self.save_limits(*new),
+            RiskCommand::Recalculate => self.pace.hard = true,
+            RiskCommand::Shutdown => {}
+        }
+    }
+
+    fn save_limits(&mut self, new: RiskLimits) {
+        let path = self.cfg.limits_path.clone();
+        match new.save(&path) {
+            Ok(()) => {
+                let details = limits_change_details(&self.limits, &new, &path);
+                tracing::info!(%details, "risk limits changed");
+                self.limits = new.clone();
+                if let Some(e) = self.engine.as_mut() {
+                    e.set_limits(new.clone());
+                    let check = e.pre_trade_check();
+                    self.send(RiskUpdate::PreTradeCheck(PreTradeCheckUpdate(check)));
+                }
+                self.send(RiskUpdate::Limits(Box::new(new)));
+                self.send(RiskUpdate::LimitsSaved { details });
+                self.pace.hard = true;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "risk limits edit refused; the previous limits stay in force");
+                self.send(RiskUpdate::LimitsRejected(e));
+            }
+        }
+    }
+
+    fn in_flight(&self) -> bool {
+        self.consumed.load(Ordering::Acquire) < self.generation
+    }
+
+    fn next_wait(&self) -> Option<Duration> {
+        if !self.pace.pending() || self.book.is_none() || self.history.is_none() {
+            return None;
+        }
+        if self.in_flight() {
+            return Some(Duration::from_millis(IN_FLIGHT_POLL_MS));
+        }
+        self.pace.wait(self.cfg.wall.now())
+    }
+
+    /// Whether a recalculation is due now.
+    fn compute_due(&self) -> bool {
+        self.history.is_some() && self.book.is_some() && !self.in_flight() && self.pace.due(self.cfg.wall.now())
+    }
+
+    fn maybe_compute(&mut self) {
+        if !self.compute_due() {
+            return;
+        }
+        let now = self.cfg.wall.now();
+        self.pace.computed(now);
+        if let Err(e) = self.ensure_engine() {
+            self.send(RiskUpdate::Error(e));
+            return;
+        }
+        self.compute(now);
+    }
+
+    fn compute(&mut self, now: Timestamp) {
+        let (Some(engine), Some(book)) = (self.engine.as_ref(), self.book.as_ref()) else { return };
+        let mut positions = Vec::new();
+        let mut unpriced = Vec::new();
+        let mut prices_as_of: Option<Timestamp> = None;
+        for p in book.positions.iter().filter(|p| p.qty != 0) {
+            let (price, ts) = match self.marks.get(&p.contract) {
+                Some(m) if p.mark.is_none() || m.ts >= book.as_of => (m.price, m.ts),
+                _ => match p.mark {
+                    Some(m) if m.is_finite() => (m, book.as_of),
+                    _ => {
+                        unpriced.push(p.contract);
+                        continue;
+                    }
+                },
+            };
+            prices_as_of = Some(prices_as_of.map_or(ts, |t| t.max(ts)));
+            positions.push(BookPosition {
+                contract: p.contract,
+                qty: p.qty,
+                multiplier: p.multiplier,
+                price,
+                avg_price: p.avg_price,
+                strategy: p.strategy.clone().unwrap_or_else(|| "manual".into()),
+                option: None,
+            });
+        }
+        let as_of = self.market_time.map_or(book.as_of, |t| t.max(book.as_of));
+        let risk_book = RiskBook { as_of, nav_usd: self.cfg.nav_usd, positions, pnl: self.pnl };
+        let book_as_of = book.as_of;
+        let open_positions = risk_book.positions.len();
+        match engine.snapshot(&risk_book, &self.sliders) {
+            Ok(snapshot) => {
+                self.generation += 1;
+                let computed = RiskComputed {
+                    generation: self.generation,
+                    snapshot,
+                    prices_as_of,
+                    book_as_of,
+                    computed_wall: now,
+                    open_positions,
+                    unpriced,
+                    sliders: self.sliders,
+                };
+                self.set_status(RiskStatus::Ready);
+                self.send(RiskUpdate::Snapshot(Box::new(computed)));
+            }
+            Err(e) => {
+                let msg = format!("recalculation failed: {e}");
+                tracing::warn!(error = %msg, "risk recalculation failed");
+                self.send(RiskUpdate::Error(msg));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crude_model::{LiveClock, Quote, SimClock};
+
+    /// Wednesday 2026-11-18 10:00 ET.
+    fn start() -> Timestamp {
+        Timestamp::from_secs(1_795_014_000)
+    }
+
+    fn front(m: Market) -> ContractId {
+        m.front_contract(trading_date(start()))
+    }
+
+    fn quote(c: ContractId, mid: f64, ts: Timestamp) -> MarketEvent {
+        MarketEvent::Quote(Quote { contract: c, ts, bid: mid - 0.01, ask: mid + 0.01, bid_size: 5, ask_size: 5 })
+    }
+
+    fn batch(events: Vec<MarketEvent>) -> FeedBatch {
+        FeedBatch { events, sent_wall: Timestamp(0), history: false }
+    }
+
+    fn position(c: ContractId, qty: i64, mark: f64) -> Position {
+        let mut p = Position::flat(c, Some("test".into()), crude_model::contract_multiplier(c.market));
+        p.qty = qty;
+        p.avg_price = mark;
+        p.mark = Some(mark);
+        p
+    }
+
+    #[test]
+    fn daily_csv_ties_tenors_to_the_date_and_names_bad_cells() {
+        let text =
+            "date,CL,CL2,BZF27\n# comment\n2026-11-02,70,70.5,74\n2026-11-03,71,71.2,74.5\n\n2026-11-04,70.5,71,74.1\n";
+        let h = parse_daily_csv(text, "p.csv").unwrap();
+        assert_eq!(h.days(), 2);
+        assert_eq!(h.info().columns, vec!["CL1", "CL2", "BZF27"]);
+        assert!(!h.info().simulated);
+        assert_eq!(h.info().description, "returns: p.csv, 2 days (2026-11-02 to 2026-11-04)");
+        let d = trading_date(start());
+        let r = h.resolve(d).unwrap();
+        assert_eq!(
+            r.contracts(),
+            &[Market::Wti.nth_contract(d, 1), Market::Wti.nth_contract(d, 2), "BZF27".parse().unwrap()]
+        );
+        assert!((r.day(0).unwrap()[0] - (71.0f64 / 70.0).ln()).abs() < 1e-15);
+        let err = |t: &str| parse_daily_csv(t, "p.csv").unwrap_err().to_string();
+        let e = err("date,CL1\n2026-11-02,70\n2026-11-03,7o\n2026-11-04,70\n");
+        assert!(e.contains("line 3, column 'CL1'") && e.contains("'7o'"), "{e}");
+        let e = err("date,CL1\n2026-11-03,70\n2026-11-02,71\n2026-11-04,70\n");
+        assert!(e.contains("line 3, column 'date'") && e.contains("sort the file"), "{e}");
+        let e = err("date,CL1\n2026-11-02,70\n2026-11-03,-37.63\n2026-11-04,70\n");
+        assert!(e.contains("line 3, column 'CL1'") && e.contains("not positive"), "{e}");
+        let e = err("date,CL1\n2026-11-02,70\n2026-11-03,\n2026-11-04,70\n");
+        assert!(e.contains("missing"), "{e}");
+        let e = err("date,XX1\n2026-11-02,70\n2026-11-03,71\n2026-11-04,70\n");
+        assert!(e.contains("line 1, column 'XX1'"), "{e}");
+        let e = err("day,CL1\n2026-11-02,70\n");
+        assert!(e.contains("first column must be named date"), "{e}");
+        let e = err("date,CL1\n2026-11-02,70\n2026-11-03,71\n");
+        assert!(e.contains("at least 3 days"), "{e}");
+        let e = err("date,CL,CL1\n2026-11-02,70,70\n2026-11-03,71,71\n2026-11-04,70,70\n");
+        assert!(e.contains("appears twice"), "{e}");
+        let e = err("date,CL1\n2026-11-02,70,1\n");
+        assert!(e.contains("line 2") && e.contains("3 fields but the header has 2"), "{e}");
+    }
+
+    #[test]
+    fn simulated_history_covers_every_curve_month_and_says_so() {
+        let cfg = SimConfig { seed: 5, ..SimConfig::default() };
+        let h = simulated_history(&cfg, 40, crude_feeds::sim::default_start_date()).unwrap();
+        assert_eq!(h.info().columns.len(), 4 * cfg.curve_months);
+        assert_eq!(h.info().columns[0], "CL1");
+        assert!(h.info().simulated);
+        assert!(h.days() >= 30 && h.days() <= 39, "{}", h.days());
+        assert!(h.info().description.starts_with(&format!("returns: simulated history, {} days", h.days())));
+        // Daily returns of a 35 %-vol market: small, not all zero.
+        let r = h.resolve(trading_date(start())).unwrap();
+        let front: Vec<f64> = (0..r.days()).map(|t| r.day(t).unwrap()[0]).collect();
+        assert!(front.iter().all(|x| x.abs() < 0.3));
+        assert!(front.iter().any(|x| *x != 0.0));
+        assert!(simulated_history(&cfg, 0, crude_feeds::sim::default_start_date()).is_err());
+    }
+
+    #[test]
+    fn debounce_paces_price_moves_but_not_hard_changes() {
+        let t = |ms: i64| Timestamp(ms * 1_000_000);
+        let mut d = Debounce::new(500);
+        assert_eq!(d.wait(t(0)), None);
+        d.soft = true;
+        assert!(d.due(t(0)), "the first calculation is not held back");
+        d.computed(t(0));
+        d.soft = true;
+        assert!(!d.due(t(200)));
+        assert_eq!(d.wait(t(200)), Some(Duration::from_millis(300)));
+        d.hard = true;
+        assert!(d.due(t(200)), "a book or limits change recalculates at once");
+        d.computed(t(200));
+        d.soft = true;
+        assert!(!d.due(t(699)));
+        assert!(d.due(t(700)));
+    }
+
+    #[test]
+    fn pnl_tracker_keeps_the_intraday_peak_and_the_week() {
+        let mut p = PnlTracker::default();
+        // Monday 2026-11-16 and Tuesday 2026-11-17, 10:00 ET.
+        let mon = Timestamp::from_secs(1_794_841_200);
+        let tue = mon.add_nanos(86_400 * Timestamp::NANOS_PER_SEC);
+        let s = p.observe(mon, -1_000.0);
+        assert_eq!((s.intraday_peak_pnl_usd, s.week_pnl_usd), (0.0, -1_000.0));
+        let s = p.observe(mon.add_nanos(60 * Timestamp::NANOS_PER_SEC), 5_000.0);
+        assert_eq!(s.intraday_peak_pnl_usd, 5_000.0);
+        let s = p.observe(mon.add_nanos(120 * Timestamp::NANOS_PER_SEC), 2_000.0);
+        assert_eq!((s.intraday_peak_pnl_usd, s.intraday_pnl_usd), (5_000.0, 2_000.0));
+        let s = p.observe(tue, -500.0);
+        assert_eq!((s.intraday_peak_pnl_usd, s.day_pnl_usd, s.week_pnl_usd), (0.0, -500.0, 1_500.0));
+        // The next Monday starts a new week.
+        let s = p.observe(mon.add_nanos(7 * 86_400 * Timestamp::NANOS_PER_SEC), 100.0);
+        assert_eq!(s.week_pnl_usd, 100.0);
+    }
+
+    #[test]
+    fn limit_change_details_name_each_change() {
+        let old = RiskLimits::default();
+        let mut new = old.clone();
+        new.set("var.limit_usd", 2_000_000.0).unwrap();
+        let d = limits_change_details(&old, &new, Path::new("config/risk_limits.yaml"));
+        assert_eq!(d, "risk limits saved to config/risk_limits.yaml: var.limit_usd 1500000 -> 2000000");
+        assert!(limits_change_details(&old, &old, Path::new("x.yaml")).ends_with("no change"));
+    }
+
+    /// A worker over a short simulated history.
+    struct Rig {
+        handle: RiskHandle,
+        market: mpsc::Sender<FeedBatch>,
+        woke: std::sync::mpsc::Receiver<()>,
+        view: RiskView,
+        dir: tempfile::TempDir,
+    }
+
+    impl Rig {
+        fn new(history: RiskHistorySource, wall: Arc<dyn Clock>) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let mut cfg =
+                RiskWorkerConfig::new(RiskLimits::default(), dir.path().join("risk_limits.yaml"), history, 50e6, wall)
+                    .unwrap();
+            cfg.window_days = 60;
+            cfg.mc_paths = 5_000;
+            let (tx, rx) = mpsc::channel(1024);
+            let (wtx, woke) = std::sync::mpsc::channel();
+            let wtx = std::sync::Mutex::new(wtx);
+            let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+                let _ = wtx.lock().map(|t| t.send(()));
+            });
+            let handle = RiskWorker::spawn(cfg, rx, notify).unwrap();
+            Rig { handle, market: tx, woke, view: RiskView::default(), dir }
+        }
+
+        fn simulated(wall: Arc<dyn Clock>) -> Self {
+            let cfg = SimConfig { seed: 11, ..SimConfig::default() };
+            Self::new(
+                RiskHistorySource::Simulated {
+                    config: Box::new(cfg),
+                    days: 80,
+                    start: crude_feeds::sim::default_start_date(),
+                },
+                wall,
+            )
+        }
+
+        /// Applies updates until `pred` holds (each wait bounded by the worker's notify).
+        fn wait(&mut self, what: &str, pred: impl Fn(&RiskView) -> bool) {
+            for _ in 0..200 {
+                while self.handle.drain(&mut self.view) {}
+                if pred(&self.view) {
+                    return;
+                }
+                let _ = self.woke.recv_timeout(Duration::from_secs(5));
+            }
+            panic!("{what}: not reached; status {:?}, error {:?}", self.view.status, self.view.error);
+        }
+
+        /// Applies what arrives within `ms` of real time.
+        fn settle(&mut self, ms: u64) {
+            let until = std::time::Instant::now() + Duration::from_millis(ms);
+            while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+                let _ = self.woke.recv_timeout(left);
+                while self.handle.drain(&mut self.view) {}
+            }
+        }
+
+        fn generation(&self) -> u64 {
+            self.view.latest.as_ref().map_or(0, |c| c.generation)
+        }
+    }
+
+    fn book(qty: i64) -> BookUpdate {
+        BookUpdate { as_of: start(), positions: vec![position(front(Market::Wti), qty, 70.0)], day_pnl_usd: 0.0 }
+    }
+
+    #[test]
+    fn a_book_gets_a_snapshot_with_var_for_its_positions_and_prices() {
+        let mut rig = Rig::simulated(Arc::new(LiveClock));
+        rig.wait("history", |v| v.status == Some(RiskStatus::WaitingForBook));
+        assert!(rig.view.history.as_ref().unwrap().description.starts_with("returns: simulated history, "));
+        let cl = front(Market::Wti);
+        let ts = start().add_nanos(5 * Timestamp::NANOS_PER_SEC);
+        rig.market.try_send(batch(vec![quote(cl, 71.0, ts), quote(front(Market::Brent), 75.0, ts)])).unwrap();
+        rig.handle.send(RiskCommand::Book(book(10)));
+        rig.wait("snapshot", |v| v.latest.is_some());
+        let c = rig.view.latest.clone().unwrap();
+        assert_eq!(rig.view.status, Some(RiskStatus::Ready));
+        assert_eq!(c.open_positions, 1);
+        assert_eq!(c.snapshot.positions.len(), 1);
+        // The feed's mid (newer than the book's mark) prices the position.
+        assert_eq!(c.snapshot.positions[0].price, 71.0);
+        assert_eq!(c.prices_as_of, Some(ts));
+        let var = c.snapshot.report.parametric.iter().find(|f| f.confidence == 0.99 && f.horizon_days == 1).unwrap();
+        assert!(var.var_usd > 1_000.0, "10 lots of CL at 71: VaR {}", var.var_usd);
+        assert!(c.snapshot.report.historical.iter().all(|f| f.var_usd > 0.0));
+        assert!(c.snapshot.report.monte_carlo.iter().all(|f| f.var_usd > 0.0));
+        assert!(c.snapshot.limits.iter().any(|u| u.key == "var" && u.value == var.var_usd));
+        // An empty book still gets limits, at zero VaR.
+        rig.handle.send(RiskCommand::Book(BookUpdate { positions: vec![], ..book(0) }));
+        rig.wait("empty book", |v| v.latest.as_ref().is_some_and(|c| c.open_positions == 0));
+        let c = rig.view.latest.clone().unwrap();
+        assert!(c.snapshot.limits.iter().any(|u| u.key == "var" && u.value == 0.0));
+    }
+
+    #[test]
+    fn price_moves_are_debounced_and_book_changes_are_not() {
+        let wall = Arc::new(SimClock::new(Timestamp::from_secs(1_000)));
+        let mut rig = Rig::simulated(wall.clone());
+        rig.handle.send(RiskCommand::Book(book(10)));
+        rig.wait("first snapshot", |v| v.latest.is_some());
+        let g1 = rig.generation();
+        // Prices move while the wall clock stands still: no recalculation.
+        let cl = front(Market::Wti);
+        for i in 0..20 {
+            let ts = start().add_nanos((10 + i) * Timestamp::NANOS_PER_SEC);
+            rig.market.try_send(batch(vec![quote(cl, 70.0 + 0.05 * i as f64, ts)])).unwrap();
+        }
+        rig.settle(700);
+        assert_eq!(rig.generation(), g1, "recalculated before the debounce interval");
+        // 600 ms of wall time later, one recalculation at the latest price.
+        wall.advance_to(Timestamp::from_secs(1_000).add_nanos(600_000_000));
+        rig.wait("debounced snapshot", |v| v.latest.as_ref().is_some_and(|c| c.generation > g1));
+        let c = rig.view.latest.clone().unwrap();
+        assert!((c.snapshot.positions[0].price - (70.0 + 0.05 * 19.0)).abs() < 1e-9);
+        let g2 = c.generation;
+        rig.settle(300);
+        assert_eq!(rig.generation(), g2, "nothing moved: no recalculation");
+        // A change of positions recalculates at once, clock standing still.
+        rig.handle.send(RiskCommand::Book(book(20)));
+        rig.wait("book change", |v| {
+            v.latest.as_ref().is_some_and(|c| c.snapshot.positions.first().is_some_and(|p| p.qty == 20))
+        });
+        assert_eq!(rig.generation(), g2 + 1);
+    }
+
+    #[test]
+    fn invalid_limits_are_refused_and_valid_ones_saved_applied_and_audited() {
+        let mut rig = Rig::simulated(Arc::new(LiveClock));
+        rig.handle.send(RiskCommand::Book(book(10)));
+        rig.wait("snapshot", |v| v.latest.is_some());
+        let path = rig.dir.path().join("risk_limits.yaml");
+        let mut bad = RiskLimits::default();
+        bad.var.limit_usd = -5.0;
+        rig.handle.send(RiskCommand::SaveLimits(Box::new(bad)));
+        rig.wait("refusal", |v| v.save_result.is_some());
+        let e = rig.view.save_result.clone().unwrap().unwrap_err();
+        assert_eq!((e.entry.as_str(), e.field.as_str()), ("var", "limit_usd"), "{e}");
+        assert!(!path.exists(), "nothing is written");
+        assert!(rig.view.pending_audit.is_empty());
+        assert_eq!(rig.view.limits.as_ref().unwrap().var.limit_usd, RiskLimits::default().var.limit_usd);
+        let mut good = RiskLimits::default();
+        good.set("var.limit_usd", 2_000_000.0).unwrap();
+        rig.handle.send(RiskCommand::SaveLimits(Box::new(good.clone())));
+        rig.wait("saved", |v| matches!(v.save_result, Some(Ok(_))));
+        assert_eq!(RiskLimits::load(&path).unwrap(), good);
+        assert_eq!(rig.view.pending_audit.len(), 1);
+        assert!(rig.view.pending_audit[0].contains("var.limit_usd 1500000 -> 2000000"), "{:?}", rig.view.pending_audit);
+        assert_eq!(rig.view.limits.as_ref(), Some(&good));
+        rig.wait("recalculated with the new limit", |v| {
+            v.latest
+                .as_ref()
+                .is_some_and(|c| c.snapshot.limits.iter().any(|u| u.key == "var" && u.limit == 2_000_000.0))
+        });
+    }
+
+    #[test]
+    fn no_history_says_why() {
+        let mut rig = Rig::new(RiskHistorySource::None { reason: "replay of one series".into() }, Arc::new(LiveClock));
+        rig.wait("status", |v| matches!(v.status, Some(RiskStatus::Unavailable(_))));
+        assert_eq!(rig.view.status, Some(RiskStatus::Unavailable("replay of one series".into())));
+        assert!(rig.view.limits.is_some(), "the limits are shown without a history");
+        let mut rig = Rig::new(RiskHistorySource::Daily(PathBuf::from("/nonexistent/prices.csv")), Arc::new(LiveClock));
+        rig.wait("status", |v| matches!(v.status, Some(RiskStatus::Unavailable(_))));
+        let Some(RiskStatus::Unavailable(why)) = &rig.view.status else { unreachable!() };
+        assert!(why.contains("/nonexistent/prices.csv"), "{why}");
+    }
+}
