@@ -202,6 +202,8 @@ fn every_panel_shows_its_workers_figures_and_an_order_reaches_risk_and_the_audit
     app.until("the book in the risk snapshot", |h| h.query_by_label_contains(&header).is_some());
     let var = app.h.state().risk_view().latest.as_ref().unwrap().snapshot.report.parametric[0].var_usd;
     assert!(var > 0.0, "a long position has a positive VaR, got {var}");
+    // Positions reach the risk engine per strategy (the ticket's default tag is `manual`).
+    assert!(app.has("Largest strategy 'manual' share 100.0%"));
 
     // Edit the VaR limit and save: the file changes and the audit log records the edit.
     let field = app.h.get_by_label("var.limit_usd");

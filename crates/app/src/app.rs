@@ -111,7 +111,6 @@ pub struct CrudeApp {
     risk_cache: RiskCache,
     /// Generation of the trading snapshot last sent to the risk worker.
     risk_book_generation: Option<u64>,
-    instruments: Option<crude_model::Instruments>,
     /// The signals worker, when it runs; the view also explains why it does not.
     signals: Option<SignalsHandle>,
     signals_view: SignalsView,
@@ -152,7 +151,6 @@ impl CrudeApp {
             risk_view: RiskView::default(),
             risk_cache: RiskCache::default(),
             risk_book_generation: None,
-            instruments: crude_model::Instruments::builtin().ok(),
             signals: None,
             signals_view: SignalsView::default(),
             curve: None,
@@ -306,11 +304,11 @@ impl CrudeApp {
         let snapshot = self.store.trading().snapshot.as_ref();
         let generation = snapshot.map_or(0, |s| s.generation);
         if self.risk_book_generation != Some(generation) {
-            let book = match (snapshot, self.instruments.as_ref()) {
-                (Some(s), Some(inst)) => Some(BookUpdate::from_trading(s, inst)),
-                // No trading in this session (or no snapshot yet): an empty book, so the
-                // panel still shows the limits.
-                (None, _) if self.trading.is_none() => {
+            let book = match snapshot {
+                Some(s) => Some(BookUpdate::from_trading(s)),
+                // No trading in this session: an empty book, so the panel still shows the
+                // limits.
+                None if self.trading.is_none() => {
                     Some(BookUpdate { as_of: self.wall.now(), positions: Vec::new(), day_pnl_usd: 0.0 })
                 }
                 _ => None,

@@ -39,9 +39,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use crude_feeds::FeedBatch;
 use crude_feeds::sim::{SimConfig, simulate_daily};
-use crude_model::{
-    Clock, ContractId, Instruments, Market, MarketEvent, Position, Symbol, Timestamp, parse_symbol, trading_date,
-};
+use crude_model::{Clock, ContractId, Market, MarketEvent, Position, Symbol, Timestamp, parse_symbol, trading_date};
 use crude_risk::{
     BookPosition, CovarianceMethod, LimitUtilisation, LimitsError, PnlState, PortfolioRiskConfig, ReturnHistory,
     RiskBook, RiskEngine, RiskEngineConfig, RiskLimits, RiskSnapshot, Sliders, StressScenario,
@@ -227,21 +225,21 @@ pub struct BookUpdate {
 }
 
 impl BookUpdate {
-    /// The book of a trading snapshot. The snapshot holds positions per contract with all
-    /// strategies together, so they are tagged `all` (as [`RiskBook::from_traded`] does):
-    /// the single-strategy concentration limit then sees the whole book as one strategy;
-    /// send per-strategy positions instead where they are available. Multipliers come from
-    /// `instruments`.
-    pub fn from_trading(snapshot: &TradingSnapshot, instruments: &Instruments) -> Self {
+    /// The book of a trading snapshot: its open positions per strategy and contract, so
+    /// the strategy concentration limit sees each strategy's share. The marks are the
+    /// snapshot's (the aggregate rows'), used when the feed has no newer price.
+    pub fn from_trading(snapshot: &TradingSnapshot) -> Self {
+        let marks: std::collections::HashMap<ContractId, Option<f64>> =
+            snapshot.positions.iter().map(|p| (p.contract, p.mark)).collect();
         let positions = snapshot
-            .positions
+            .strategy_positions
             .iter()
             .filter(|p| p.qty != 0)
             .map(|p| {
-                let mut pos = Position::flat(p.contract, Some("all".into()), instruments.multiplier(p.contract.market));
-                pos.qty = p.qty;
-                pos.avg_price = p.avg_price;
-                pos.mark = p.mark;
+                let mut pos = p.clone();
+                if pos.mark.is_none() {
+                    pos.mark = marks.get(&p.contract).copied().flatten();
+                }
                 pos
             })
             .collect();

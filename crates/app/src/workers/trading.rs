@@ -449,6 +449,9 @@ pub struct TradingSnapshot {
     pub summary: PnlSummary,
     /// Open positions per strategy (what the kill switch flattens).
     pub strategy_positions_open: usize,
+    /// The open positions per strategy and contract (marked), for the risk engine's
+    /// strategy concentration.
+    pub strategy_positions: Vec<Position>,
     pub breaker_tripped: bool,
     pub max_daily_loss_usd: f64,
     /// Largest quantity one order may have (the validation limit), contracts.
@@ -1715,6 +1718,13 @@ impl Worker {
             working: e.open_orders().cloned().collect(),
             summary: e.summary(),
             strategy_positions_open: e.position_keeper().strategy_positions().iter().filter(|p| p.qty != 0).count(),
+            strategy_positions: e
+                .position_keeper()
+                .strategy_positions()
+                .iter()
+                .filter(|p| p.qty != 0)
+                .cloned()
+                .collect(),
             breaker_tripped: e.circuit_breaker_tripped(),
             max_daily_loss_usd: e.config().limits.max_daily_loss_usd,
             max_order_qty: e.config().validation.max_order_qty,
