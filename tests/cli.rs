@@ -362,6 +362,9 @@ fn risk_portfolio_mode_reports_var_stress_and_limits_for_a_book() {
         v["stress"].as_array().unwrap().iter().find(|s| s["scenario"].as_str().unwrap().contains("2020")).unwrap();
     assert!((april["pnl_usd"].as_f64().unwrap() - 10.0 * 1000.0 * (-37.63 - 60.0)).abs() < 1e-6);
     assert!(v["limits"].as_array().unwrap().iter().any(|l| l["key"] == "var"));
+    // Contracts are written as exchange codes: CL1 on the history's last date (2019-01-03)
+    // is the February 2019 contract.
+    assert_eq!(v["positions"][0]["contract"], "CLG9");
     // A bad positions file names the line and the column; exit status 2.
     std::fs::write(&positions, "contract,qty,price\nCL1,2.5,60\n").unwrap();
     let out = crude()

@@ -559,5 +559,23 @@ pub fn run_risk_portfolio(
     if let Some(obj) = v.as_object_mut() {
         obj.remove("compute_ms");
     }
+    contracts_as_codes(&mut v);
     Ok(v)
+}
+
+/// Writes every contract in `v` as its exchange code (`"CLF7"`, as the trading CLI's JSON
+/// does) instead of serde's `{"market": …, "month": {…}}` object.
+fn contracts_as_codes(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let is_contract = map.len() == 2 && map.contains_key("market") && map.contains_key("month");
+            if is_contract && let Ok(c) = serde_json::from_value::<ContractId>(Value::Object(map.clone())) {
+                *v = Value::String(c.to_string());
+                return;
+            }
+            map.values_mut().for_each(contracts_as_codes);
+        }
+        Value::Array(items) => items.iter_mut().for_each(contracts_as_codes),
+        _ => {}
+    }
 }
