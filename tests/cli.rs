@@ -379,3 +379,33 @@ fn risk_portfolio_mode_reports_var_stress_and_limits_for_a_book() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2") && err.contains("qty"), "{err}");
 }
+
+#[test]
+fn the_app_refuses_an_invalid_limits_file_before_it_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = dir.path().join("risk_limits.yaml");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/risk_limits.yaml")).unwrap();
+    std::fs::write(&limits, text.replace("critical: 0.9", "critical: 0.5")).unwrap();
+    let out = crude()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("CRUDE_DATA_DIR", dir.path())
+        .arg("--risk-limits")
+        .arg(&limits)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("thresholds") && err.contains("critical"), "{err}");
+    assert!(!dir.path().join("crude.db").exists(), "nothing starts on an invalid limits file");
+    // An environment override that does not parse is named too.
+    let out = crude()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("CRUDE_DATA_DIR", dir.path())
+        .env("MAX_VAR_LIMIT", "lots")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MAX_VAR_LIMIT"));
+}

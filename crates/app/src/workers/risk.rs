@@ -265,6 +265,9 @@ pub enum RiskCommand {
     SetSliders(Sliders),
     /// Validate, save and apply new limits.
     SaveLimits(Box<RiskLimits>),
+    /// Re-read the limits file (with the environment overrides); an invalid file is
+    /// refused with its entry and field named and the limits in force stay.
+    ReloadLimits,
     /// Recalculate now.
     Recalculate,
     /// Stop the worker.
@@ -343,6 +346,8 @@ pub enum RiskUpdate {
     /// The VaR-based pre-trade check of the engine now in force (new history or limits),
     /// for the shell to install in the trading worker.
     PreTradeCheck(PreTradeCheckUpdate),
+    /// The limits file was re-read and is what is in force already.
+    LimitsReloaded { details: String },
 }
 
 /// A pre-trade check built from the risk engine (compared by the limits it applies).
@@ -414,6 +419,7 @@ impl RiskView {
             }
             RiskUpdate::LimitsRejected(e) => self.save_result = Some(Err(e)),
             RiskUpdate::PreTradeCheck(c) => self.pending_check = Some(c.0),
+            RiskUpdate::LimitsReloaded { details } => self.save_result = Some(Ok(details)),
         }
     }
 }
@@ -1229,9 +1235,41 @@ impl Worker {
                 }
             }
             RiskCommand::SaveLimits(new) => self.save_limits(*new),
+            RiskCommand::ReloadLimits => self.reload_limits(),
             RiskCommand::Recalculate => self.pace.hard = true,
             RiskCommand::Shutdown => {}
         }
+    }
+
+    fn reload_limits(&mut self) {
+        let path = self.cfg.limits_path.clone();
+        match RiskLimits::load(&path).and_then(|l| l.with_env(|k| std::env::var(k).ok())) {
+            Ok(new) if new == self.limits => {
+                self.send(RiskUpdate::LimitsReloaded { details: format!("{}: unchanged", path.display()) });
+            }
+            Ok(new) => {
+                let details = limits_change_details(&self.limits, &new, &path);
+                tracing::info!(%details, "risk limits reloaded");
+                self.apply_limits(new);
+                self.send(RiskUpdate::LimitsSaved { details });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "risk limits file refused; the previous limits stay in force");
+                self.send(RiskUpdate::LimitsRejected(e));
+            }
+        }
+    }
+
+    /// Puts `new` in force: the engine, the view and the trading worker's pre-trade check.
+    fn apply_limits(&mut self, new: RiskLimits) {
+        self.limits = new.clone();
+        if let Some(e) = self.engine.as_mut() {
+            e.set_limits(new.clone());
+            let check = e.pre_trade_check();
+            self.send(RiskUpdate::PreTradeCheck(PreTradeCheckUpdate(check)));
+        }
+        self.send(RiskUpdate::Limits(Box::new(new)));
+        self.pace.hard = true;
     }
 
     fn save_limits(&mut self, new: RiskLimits) {
@@ -1240,15 +1278,8 @@ impl Worker {
             Ok(()) => {
                 let details = limits_change_details(&self.limits, &new, &path);
                 tracing::info!(%details, "risk limits changed");
-                self.limits = new.clone();
-                if let Some(e) = self.engine.as_mut() {
-                    e.set_limits(new.clone());
-                    let check = e.pre_trade_check();
-                    self.send(RiskUpdate::PreTradeCheck(PreTradeCheckUpdate(check)));
-                }
-                self.send(RiskUpdate::Limits(Box::new(new)));
+                self.apply_limits(new);
                 self.send(RiskUpdate::LimitsSaved { details });
-                self.pace.hard = true;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "risk limits edit refused; the previous limits stay in force");
@@ -1634,6 +1665,33 @@ mod tests {
                 .as_ref()
                 .is_some_and(|c| c.snapshot.limits.iter().any(|u| u.key == "var" && u.limit == 2_000_000.0))
         });
+    }
+
+    #[test]
+    fn reloading_an_invalid_file_keeps_the_limits_in_force() {
+        let mut rig = Rig::simulated(Arc::new(LiveClock));
+        rig.handle.send(RiskCommand::Book(book(10)));
+        rig.wait("snapshot", |v| v.latest.is_some());
+        let path = rig.dir.path().join("risk_limits.yaml");
+        // A file edited by hand with a typo in a field name: refused, named, nothing changes.
+        let text = RiskLimits::default().to_yaml_string().replace("limit_usd:", "limit_usdd:");
+        std::fs::write(&path, text).unwrap();
+        rig.handle.send(RiskCommand::ReloadLimits);
+        rig.wait("refusal", |v| v.save_result.is_some());
+        let e = rig.view.save_result.clone().unwrap().unwrap_err();
+        assert!(e.to_string().contains("limit_usdd"), "{e}");
+        assert_eq!(rig.view.limits.as_ref(), Some(&RiskLimits::default()));
+        assert!(rig.view.pending_audit.is_empty());
+        // A valid edit of the file is applied and audited.
+        let mut edited = RiskLimits::default();
+        edited.set("var.limit_usd", 1_750_000.0).unwrap();
+        std::fs::write(&path, edited.to_yaml_string()).unwrap();
+        rig.view.save_result = None;
+        rig.handle.send(RiskCommand::ReloadLimits);
+        rig.wait("reloaded", |v| matches!(v.save_result, Some(Ok(_))));
+        assert_eq!(rig.view.limits.as_ref(), Some(&edited));
+        assert_eq!(rig.view.pending_audit.len(), 1, "{:?}", rig.view.pending_audit);
+        assert!(rig.view.pending_check.as_ref().is_some_and(|c| c.limits() == &edited));
     }
 
     #[test]
