@@ -76,7 +76,7 @@ impl App {
         RiskLimits::default().save(&limits_path).unwrap();
         let history = RiskHistorySource::Simulated {
             config: Box::new(sim.clone()),
-            days: 300,
+            days: 520,
             start: NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
         };
         let mut risk_cfg =
@@ -202,6 +202,9 @@ fn every_panel_shows_its_workers_figures_and_an_order_reaches_risk_and_the_audit
     app.until("the book in the risk snapshot", |h| h.query_by_label_contains(&header).is_some());
     let var = app.h.state().risk_view().latest.as_ref().unwrap().snapshot.report.parametric[0].var_usd;
     assert!(var > 0.0, "a long position has a positive VaR, got {var}");
+    // The VaR backtest of today's book over the 250 days after the 250-day window.
+    assert!(app.has("Backtest exceptions"), "the backtest section shows");
+    assert!(app.has("Backtest zone"));
     // Positions reach the risk engine per strategy (the ticket's default tag is `manual`).
     assert!(app.has("Largest strategy 'manual' share 100.0%"));
 

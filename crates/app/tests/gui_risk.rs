@@ -1,6 +1,7 @@
 //! The Risk panel and the limit alerts driven headlessly through egui_kittest (AccessKit):
 //! the figures of a risk snapshot are on screen under stable labels, gauges show their
-//! zone, the source of the returns is stated, editing a limit and pressing Save emits the
+//! zone, the source of the returns is stated, the VaR backtest shows its exceptions, Kupiec
+//! p-value and Basel zone (or why it is unavailable), editing a limit and pressing Save emits the
 //! command, an invalid value shows an error naming the field, an empty book says so and
 //! still shows the limits, and a critical utilisation raises the alert banner.
 //!
@@ -12,7 +13,7 @@ use crude_app::workers::risk::{HistoryInfo, RiskCommand, RiskComputed, RiskStatu
 use crude_model::{ContractId, ContractMonth, Market, Timestamp};
 use crude_risk::{
     BookPosition, ComponentVar, DrawdownStatus, GreeksRow, GreeksTable, GreeksTotals, LimitUtilisation, PnlHistogram,
-    PortfolioRiskReport, RiskFigure, RiskLimits, RiskSnapshot, Sliders, StressResult, Zone,
+    PortfolioRiskReport, RiskFigure, RiskLimits, RiskSnapshot, Sliders, StressResult, VarBacktest, Zone, kupiec_pof,
 };
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -159,6 +160,7 @@ fn snapshot(var99: f64) -> RiskComputed {
         compute_ms: 85.0,
         limit_var_usd: var99,
         var_excluded: vec![],
+        backtest: Some(backtest(3, 250)),
     };
     RiskComputed {
         generation: 1,
@@ -169,6 +171,20 @@ fn snapshot(var99: f64) -> RiskComputed {
         open_positions: 2,
         unpriced: vec![],
         sliders: Sliders::default(),
+    }
+}
+
+/// A 99 % VaR backtest with `exceptions` in `days`, Kupiec and the zone from the library.
+fn backtest(exceptions: usize, days: usize) -> VarBacktest {
+    let kupiec = kupiec_pof(exceptions, days, 0.99).unwrap();
+    VarBacktest {
+        days,
+        confidence: 0.99,
+        exceptions,
+        expected_exceptions: kupiec.expected_exceptions,
+        kupiec,
+        zone: kupiec.traffic_light,
+        method: "today's delta-equivalent exposures revalued over the last 250 days".into(),
     }
 }
 
@@ -246,6 +262,10 @@ fn figures_gauges_tables_and_source_are_labelled() {
     h.get_by_label("Limit drawdown.daily 0% OK");
     h.get_by_label("Greeks CLF7 delta 10.00");
     h.get_by_label("Greeks total delta 6.00");
+    // The VaR backtest: 3 exceptions in 250 days at 99 % (Kupiec p = 0.76, green).
+    h.get_by_label("Backtest exceptions 3 of 250 (expected 2.5)");
+    h.get_by_label("Backtest Kupiec p 0.76");
+    h.get_by_label("Backtest zone GREEN");
     // The limits editor shows the limits in force.
     assert_eq!(h.get_by_label("var.limit_usd").value().as_deref(), Some("1000000"));
 }
@@ -277,6 +297,11 @@ fn editing_a_limit_and_saving_emits_the_command() {
     h.state_mut().view.apply(RiskUpdate::Limits(Box::new(expected)));
     h.run();
     h.get_by_label_contains("Limits saved risk limits saved to x.yaml");
+    // Re-reading the file is one click.
+    h.state_mut().out.clear();
+    h.get_by_label("Reload limits file").click();
+    h.run();
+    assert!(matches!(h.state().out.as_slice(), [RiskCommand::ReloadLimits]), "{:?}", h.state().out);
     assert_eq!(h.state().view.pending_audit.len(), 1);
     assert_eq!(h.get_by_label("var.limit_usd").value().as_deref(), Some("1250000"));
 }
@@ -373,4 +398,23 @@ fn moving_a_slider_asks_for_a_recalculation() {
         .collect();
     assert_eq!(sent.last().map(|s| s.shift_pct), Some([-20.0, 0.0, 0.0, 0.0]), "{:?}", h.state().out);
     assert_eq!(h.state().state.shift_pct[0], -20.0);
+}
+
+#[test]
+fn the_backtest_zone_follows_the_exceptions_and_a_short_history_says_why() {
+    for (exceptions, zone, p) in [(7, "YELLOW", "0.02"), (12, "RED", "1.3e-5")] {
+        let mut s = snapshot(100_000.0);
+        s.snapshot.backtest = Some(backtest(exceptions, 250));
+        let mut h = harness(view_with(Some(s)));
+        h.run();
+        h.get_by_label(&format!("Backtest exceptions {exceptions} of 250 (expected 2.5)"));
+        h.get_by_label(&format!("Backtest zone {zone}"));
+        h.get_by_label(&format!("Backtest Kupiec p {p}"));
+    }
+    let mut s = snapshot(100_000.0);
+    s.snapshot.backtest = None;
+    let mut h = harness(view_with(Some(s)));
+    h.run();
+    h.get_by_label_contains("Backtest unavailable: needs the VaR window plus at least 100 days");
+    assert!(h.query_by_label_contains("Backtest zone").is_none());
 }

@@ -19,7 +19,7 @@ mod common;
 fn engine() -> RiskEngine {
     let cfg = RiskEngineConfig::new(50_000_000.0);
     assert_eq!(cfg.portfolio.mc_paths, 100_000);
-    RiskEngine::new(cfg, &common::history(500, 7)).expect("engine")
+    RiskEngine::new(cfg, &common::history(750, 7)).expect("engine")
 }
 
 fn bench_snapshot(c: &mut Criterion) {

@@ -21,7 +21,16 @@
 //!   contract month (outright, no spread credit: conservative).
 //! - The stress-loss limit is judged on the worst configured scenario; the panel's sliders
 //!   are a what-if and are reported but not judged against the limit.
-//! - An empty book gives zeros everywhere (no NaN).
+//! - The VaR backtest ([`RiskSnapshot::backtest`]) revalues today's delta-equivalent
+//!   exposures (the parametric VaR's vector) over each of the last 250 days of the joint
+//!   history, `P&L_t = Σ_i v_i (e^{r_{t,i}} − 1)`, against each day's 1-day 99 % parametric
+//!   VaR estimated from the window of days before it only (rolling, out of sample; zero
+//!   mean, sample covariance — also when the model's figures use EWMA); an
+//!   exception is `P&L_t < −VaR_t`; Kupiec's test and the Basel zone as in
+//!   [`crate::kupiec_pof`]. With fewer than `window + 250` days it tests as many
+//!   out-of-sample days as exist (at least 100); otherwise, and for a book with no VaR
+//!   exposure, it is `None`. The engine keeps only the last `window + 250` days for it.
+//! - An empty book gives zeros everywhere (no NaN) and no backtest.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +41,7 @@ use serde::Serialize;
 use crude_model::{ContractId, Timestamp};
 
 use crate::RiskCliError;
+use crate::backtest::{BACKTEST_DAYS, VarBacktest, parametric_var_backtest};
 use crate::book::{BookPosition, RiskBook};
 use crate::greeks::{GreeksTable, greeks_table};
 use crate::limits::{LimitFigures, LimitUtilisation, RiskLimits, evaluate};
@@ -107,6 +117,12 @@ pub struct RiskSnapshot {
     pub limit_var_usd: f64,
     /// Positions left out of VaR/ES with the reason (a future at or below zero).
     pub var_excluded: Vec<(ContractId, String)>,
+    /// Out-of-sample backtest of the 1-day 99 % parametric VaR of today's exposures over
+    /// the last 250 days (see the module documentation); `None` when the history is
+    /// shorter than the window + 100 days or no position enters VaR (left out of the JSON
+    /// then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backtest: Option<VarBacktest>,
 }
 
 /// Settings of the risk engine.
@@ -139,6 +155,9 @@ impl RiskEngineConfig {
 #[derive(Debug, Clone)]
 pub struct RiskEngine {
     model: Arc<PortfolioRiskModel>,
+    /// The last `window + BACKTEST_DAYS` days of the history (all of it when shorter), for
+    /// the VaR backtest.
+    backtest_history: Arc<ReturnHistory>,
     limits: RiskLimits,
     scenarios: Arc<Vec<StressScenario>>,
     histogram_bins: usize,
@@ -243,9 +262,18 @@ impl RiskEngine {
                 reason: e.to_string(),
             })?;
         }
+        let keep = config.portfolio.window_days.saturating_add(BACKTEST_DAYS).min(history.days());
         let model = PortfolioRiskModel::new(history, config.portfolio)?;
+        let backtest_history = if keep == history.days() {
+            history.clone()
+        } else {
+            let rows: Vec<Vec<f64>> =
+                (history.days() - keep..history.days()).filter_map(|t| history.day(t).map(<[f64]>::to_vec)).collect();
+            ReturnHistory::new(history.contracts().to_vec(), &rows)?
+        };
         Ok(Self {
             model: Arc::new(model),
+            backtest_history: Arc::new(backtest_history),
             limits: config.limits,
             scenarios: Arc::new(config.scenarios),
             histogram_bins: config.histogram_bins,
@@ -345,6 +373,7 @@ impl RiskEngine {
             norm_ppf(self.limits.var.confidence) * sigma * f64::from(self.limits.var.horizon_days).sqrt();
         figures.var_usd = limit_var_usd;
 
+        let backtest = parametric_var_backtest(&self.backtest_history, self.model.config().window_days, &var_vector)?;
         let histogram = self.histogram(&report, &sample.pnl_usd, sample.horizon_days);
         let greeks = greeks_table(&book.positions)?;
         let stress = run_stress(&self.scenarios, sliders, &book.positions, book.as_of.date_utc(), &self.limits)?;
@@ -388,6 +417,7 @@ impl RiskEngine {
             compute_ms: start.elapsed().as_secs_f64() * 1_000.0,
             limit_var_usd,
             var_excluded,
+            backtest,
         })
     }
 

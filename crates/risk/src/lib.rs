@@ -8,7 +8,8 @@
 //! - `normal`: the standard normal distribution to full double precision;
 //! - `portfolio`: portfolio VaR/ES (parametric, historical, Monte Carlo) with component,
 //!   marginal and incremental VaR;
-//! - `backtest`: exception counting, Kupiec's POF test and the Basel traffic light;
+//! - `backtest`: exception counting, Kupiec's POF test, the Basel traffic light and the
+//!   out-of-sample backtest of the parametric VaR;
 //! - `book`: the positions (futures and options on futures), NAV and P&L state measured;
 //! - `limits`: `config/risk_limits.yaml`, environment overrides, utilisation and zones;
 //! - `stress`: historical and user stress scenarios, sliders, full-revaluation P&L;
@@ -35,7 +36,10 @@ mod pretrade;
 mod series;
 mod stress;
 
-pub use backtest::{KupiecResult, TrafficLight, basel_traffic_light, count_exceptions, kupiec_pof};
+pub use backtest::{
+    BACKTEST_CONFIDENCE, BACKTEST_DAYS, KupiecResult, MIN_BACKTEST_DAYS, TrafficLight, VarBacktest,
+    basel_traffic_light, count_exceptions, kupiec_pof, parametric_var_backtest,
+};
 pub use black76::{
     Black76Greeks, MAX_IMPLIED_VOL, OptionParams, OptionReport, OptionType, VolInput, black76, implied_vol, run_option,
 };

@@ -1,13 +1,14 @@
 //! The risk engine's snapshot: delta-equivalent VaR, components adding up, proxies, the
-//! histogram, limits, drawdown, margin, negative prices and the empty book.
+//! histogram, limits, drawdown, margin, negative prices, the empty book and the VaR
+//! backtest against a brute-force recomputation.
 
 mod common;
 
 use common::{as_of, book, contract, history, price};
 use crude_model::Market;
 use crude_risk::{
-    BookPosition, OptionLeg, OptionType, PnlState, PortfolioRiskModel, Position, RiskBook, RiskEngine,
-    RiskEngineConfig, RiskSnapshot, Sliders, Zone,
+    BookPosition, OptionLeg, OptionType, PnlState, PortfolioRiskModel, Position, ReturnHistory, RiskBook, RiskEngine,
+    RiskEngineConfig, RiskSnapshot, Sliders, TrafficLight, Zone, basel_traffic_light, kupiec_pof, norm_ppf,
 };
 
 fn config(paths: usize) -> RiskEngineConfig {
@@ -270,4 +271,118 @@ fn the_pre_trade_check_is_send_sync_static() {
     let check = engine(5_000).pre_trade_check();
     assert_send_sync(&check);
     let _boxed: Box<dyn crude_model::PreTradeCheck + Send + Sync> = Box::new(check);
+}
+
+/// `history(days, seed)` with the returns of the last `wild_days` days multiplied by
+/// `scale` (a volatility jump after the estimation window).
+fn scaled_history(days: usize, seed: u64, wild_days: usize, scale: f64) -> ReturnHistory {
+    let h = history(days, seed);
+    let rows: Vec<Vec<f64>> = (0..days)
+        .map(|t| {
+            let k = if t >= days - wild_days { scale } else { 1.0 };
+            h.day(t).unwrap().iter().map(|r| k * r).collect()
+        })
+        .collect();
+    ReturnHistory::new(h.contracts().to_vec(), &rows).unwrap()
+}
+
+/// Exceptions of the 1-day 99 % parametric VaR over the last `days` days, each day's
+/// covariance matrix recomputed from scratch (two-pass sample covariance of the `window`
+/// days before it), and the smallest `|P&L + VaR| / VaR` seen (how near a day came to the
+/// boundary).
+fn brute_force_exceptions(h: &ReturnHistory, window: usize, days: usize, v: &[f64]) -> (usize, f64) {
+    let n = v.len();
+    let z = norm_ppf(0.99);
+    let (mut exceptions, mut nearest) = (0, f64::INFINITY);
+    for t in h.days() - days..h.days() {
+        let rows: Vec<&[f64]> = (t - window..t).map(|s| h.day(s).unwrap()).collect();
+        let mean: Vec<f64> = (0..n).map(|i| rows.iter().map(|r| r[i]).sum::<f64>() / window as f64).collect();
+        let mut cov = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                cov[i * n + j] =
+                    rows.iter().map(|r| (r[i] - mean[i]) * (r[j] - mean[j])).sum::<f64>() / (window - 1) as f64;
+            }
+        }
+        let quad: f64 =
+            (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).map(|(i, j)| v[i] * cov[i * n + j] * v[j]).sum();
+        let var = z * quad.sqrt();
+        let pnl: f64 = v.iter().zip(h.day(t).unwrap()).map(|(vi, r)| vi * r.exp_m1()).sum();
+        if pnl < -var {
+            exceptions += 1;
+        }
+        nearest = nearest.min((pnl + var).abs() / var);
+    }
+    (exceptions, nearest)
+}
+
+/// The snapshot's delta-equivalent exposure per history contract (from the components,
+/// which list every contract held).
+fn exposures(s: &RiskSnapshot, h: &ReturnHistory) -> Vec<f64> {
+    h.contracts()
+        .iter()
+        .map(|c| {
+            s.report
+                .components
+                .iter()
+                .find(|x| x.confidence == 0.99 && x.contract == *c)
+                .map_or(0.0, |x| x.exposure_usd)
+        })
+        .collect()
+}
+
+#[test]
+fn var_backtest_matches_a_brute_force_recomputation() {
+    // 16 contracts × 750 days, 500-day window: exactly 250 out-of-sample days. The book has
+    // options (delta-equivalent) and proxied contracts.
+    for (scale, seed) in [(1.0, 11), (1.7, 12)] {
+        let hist = scaled_history(750, seed, 250, scale);
+        let e = RiskEngine::new(config(5_000), &hist).unwrap();
+        let s = e.snapshot(&book(), &Sliders::default()).unwrap();
+        let b = s.backtest.clone().unwrap();
+        assert_eq!((b.days, b.confidence), (250, 0.99));
+        assert!((b.expected_exceptions - 2.5).abs() < 1e-12);
+        let v = exposures(&s, &hist);
+        let (want, nearest) = brute_force_exceptions(&hist, 500, 250, &v);
+        assert!(nearest > 1e-9, "a day lies on the VaR boundary: {nearest}");
+        assert_eq!(b.exceptions, want, "scale {scale}");
+        // Kupiec and the zone as the backtest module computes them.
+        assert_eq!(b.kupiec, kupiec_pof(want, 250, 0.99).unwrap());
+        assert_eq!(b.zone, basel_traffic_light(want, 250, 0.99).unwrap());
+        assert!(b.method.contains("500 days before each day"), "{}", b.method);
+        if scale > 1.0 {
+            // Volatility jumps after the window: the out-of-sample VaR is too low.
+            assert!(want >= 10, "{want}");
+            assert_eq!(b.zone, TrafficLight::Red);
+            assert!(b.kupiec.p_value < 1e-3, "{:?}", b.kupiec);
+        }
+        // Deterministic.
+        assert_eq!(e.snapshot(&book(), &Sliders::default()).unwrap().backtest, Some(b));
+    }
+}
+
+#[test]
+fn var_backtest_needs_history_and_positions() {
+    // Shorter than window + 250 days: as many out-of-sample days as there are (≥ 100).
+    let s = RiskEngine::new(config(5_000), &history(680, 7)).unwrap().snapshot(&book(), &Sliders::default()).unwrap();
+    let b = s.backtest.unwrap();
+    assert_eq!(b.days, 180);
+    assert!((b.expected_exceptions - 1.8).abs() < 1e-12);
+    assert_eq!(b.kupiec.observations, 180);
+    let s = RiskEngine::new(config(5_000), &history(599, 7)).unwrap().snapshot(&book(), &Sliders::default()).unwrap();
+    assert!(s.backtest.is_none());
+    assert!(!serde_json::to_string(&s).unwrap().contains("backtest"));
+    // An empty book, and a book whose only position is left out of VaR, have none.
+    let e = RiskEngine::new(config(5_000), &history(750, 7)).unwrap();
+    assert!(e.snapshot(&RiskBook::empty(as_of(), 25_000_000.0), &Sliders::default()).unwrap().backtest.is_none());
+    let negative = RiskBook {
+        as_of: as_of(),
+        nav_usd: 10_000_000.0,
+        positions: vec![BookPosition::future(contract(Market::Wti, 0), 5, -37.63, "s")],
+        pnl: PnlState::default(),
+    };
+    assert!(e.snapshot(&negative, &Sliders::default()).unwrap().backtest.is_none());
+    // A longer history than needed tests the last 250 days only.
+    let s = RiskEngine::new(config(5_000), &history(900, 7)).unwrap().snapshot(&book(), &Sliders::default()).unwrap();
+    assert_eq!(s.backtest.map(|b| b.days), Some(250));
 }

@@ -1,7 +1,8 @@
 //! The Risk panel: what the risk worker last computed for the current book — which
 //! positions and prices the figures are for and when they were computed, VaR gauges against
 //! the VaR limit, VaR/ES by method × confidence × horizon, component VaR, the Monte Carlo
-//! P&L histogram with VaR and ES marked, stress tests with ±% sliders, limit utilisation,
+//! P&L histogram with VaR and ES marked, the VaR backtest (exceptions, Kupiec p-value,
+//! Basel zone), stress tests with ±% sliders, limit utilisation,
 //! drawdown, Greeks, the limits editor and the limit alerts. Everything comes from the
 //! [`RiskView`]; the panel only formats and returns the user's requests as
 //! [`RiskCommand`]s.
@@ -9,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crude_model::{Market, Timestamp};
-use crude_risk::{LimitUtilisation, RiskFigure, RiskLimits, Sliders, Zone};
+use crude_risk::{LimitUtilisation, RiskFigure, RiskLimits, Sliders, TrafficLight, Zone};
 use egui::{RichText, vec2};
 use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,26 @@ fn num(v: f64, decimals: usize) -> String {
     if v.is_finite() { format!("{v:.decimals$}") } else { "—".into() }
 }
 
+/// A Kupiec p-value: two decimals, or scientific below 0.01 (`6.7e-5`).
+pub fn p_value_label(p: f64) -> String {
+    if !p.is_finite() {
+        "—".into()
+    } else if p >= 0.01 || p == 0.0 {
+        format!("{p:.2}")
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
+/// A Basel zone's name and colour.
+pub fn traffic_light_style(zone: TrafficLight) -> (&'static str, egui::Color32) {
+    match zone {
+        TrafficLight::Green => ("GREEN", theme::PROFIT),
+        TrafficLight::Yellow => ("YELLOW", theme::WARNING),
+        TrafficLight::Red => ("RED", theme::LOSS),
+    }
+}
+
 /// The three VaR methods as the panel names them, with their figures.
 fn methods(c: &RiskComputed) -> [(&'static str, &[RiskFigure]); 3] {
     let r = &c.snapshot.report;
@@ -134,6 +155,7 @@ pub fn show(
                     var_table(left, c);
                     components(left, c);
                     histogram(left, c);
+                    backtest(left, c);
                 }
                 stress(right, c, state, &mut out);
                 limit_bars(right, c);
@@ -383,6 +405,31 @@ fn histogram(ui: &mut egui::Ui, c: &RiskComputed) {
         });
 }
 
+fn backtest(ui: &mut egui::Ui, c: &RiskComputed) {
+    section(ui, "VAR BACKTEST");
+    let Some(b) = &c.snapshot.backtest else {
+        let text = "Backtest unavailable: needs the VaR window plus at least 100 days of return history, and a position in VaR";
+        labeled(ui, RichText::new(text).color(theme::MUTED), format!("Backtest {text}"));
+        return;
+    };
+    let cl = confidence_label(b.confidence);
+    let (zone, color) = traffic_light_style(b.zone);
+    egui::Grid::new("risk_backtest_grid").spacing(vec2(14.0, 2.0)).show(ui, |ui| {
+        ui.label(RichText::new(format!("Exceptions of the {cl} 1d parametric VaR")).color(theme::MUTED));
+        let text = format!("{} of {} (expected {:.1})", b.exceptions, b.days, b.expected_exceptions);
+        labeled(ui, RichText::new(&text).monospace(), format!("Backtest exceptions {text}"));
+        ui.end_row();
+        ui.label(RichText::new("Kupiec POF p-value").color(theme::MUTED));
+        let p = p_value_label(b.kupiec.p_value);
+        labeled(ui, RichText::new(&p).monospace(), format!("Backtest Kupiec p {p}"));
+        ui.end_row();
+        ui.label(RichText::new("Basel zone").color(theme::MUTED));
+        labeled(ui, RichText::new(zone).strong().color(color), format!("Backtest zone {zone}"));
+        ui.end_row();
+    });
+    ui.label(RichText::new(&b.method).color(theme::MUTED).small());
+}
+
 fn stress(ui: &mut egui::Ui, c: &RiskComputed, state: &mut RiskPanelState, out: &mut Vec<RiskCommand>) {
     section(ui, "STRESS TESTS");
     egui::Grid::new("risk_stress_grid").striped(true).spacing(vec2(14.0, 2.0)).show(ui, |ui| {
@@ -617,6 +664,13 @@ fn limits_editor(ui: &mut egui::Ui, view: &RiskView, cache: &mut RiskCache, out:
         if ui.button("Discard edits").clicked() {
             cache.edits.clear();
         }
+        if ui
+            .button("Reload limits file")
+            .on_hover_text("Re-read the limits file; an invalid file is refused and the limits in force stay")
+            .clicked()
+        {
+            out.push(RiskCommand::ReloadLimits);
+        }
     });
     if let Some(e) = &cache.form_error {
         labeled(ui, RichText::new(e).color(theme::LOSS), format!("Limit error {e}"));
@@ -643,5 +697,9 @@ mod tests {
         assert_eq!(confidence_label(0.975), "97.5%");
         assert_eq!(pct_nav(0.012345), "1.23%");
         assert_eq!(num(f64::NAN, 2), "—");
+        assert_eq!(p_value_label(0.7512), "0.75");
+        assert_eq!(p_value_label(6.711e-5), "6.7e-5");
+        assert_eq!(p_value_label(0.0), "0.00");
+        assert_eq!(traffic_light_style(TrafficLight::Red).0, "RED");
     }
 }

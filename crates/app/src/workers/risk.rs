@@ -51,8 +51,9 @@ use crate::workers::trading::TradingSnapshot;
 
 /// Default shortest wall-clock interval between recalculations while only prices move.
 pub const DEFAULT_DEBOUNCE_MS: u64 = 500;
-/// Default trading days of simulated history (500 returns plus a margin).
-pub const DEFAULT_SIM_HISTORY_DAYS: usize = 520;
+/// Default trading days of simulated history: a 500-day VaR window plus 250 out-of-sample
+/// days for the VaR backtest, and a margin.
+pub const DEFAULT_SIM_HISTORY_DAYS: usize = 760;
 /// Most updates [`RiskHandle::drain`] applies in one call.
 pub const DRAIN_MAX_UPDATES: usize = 64;
 /// Most market batches the worker applies before it looks at its commands again.
