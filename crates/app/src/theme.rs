@@ -71,3 +71,33 @@ pub fn apply(ctx: &egui::Context) {
         style.spacing.item_spacing = egui::vec2(8.0, 4.0);
     });
 }
+
+/// A flat horizontal bar for a utilisation or a confidence: a visible rail (the panel
+/// background would hide egui's default one) and a square-ended fill, so a few percent
+/// draws as a sliver rather than a rounded dot. `fraction` is clamped to [0, 1]; `text`
+/// is drawn over the bar. Reported to AccessKit as a progress indicator with the
+/// percentage as its value.
+pub fn bar(ui: &mut egui::Ui, fraction: f64, fill: Color32, width: f32, text: Option<&str>) -> egui::Response {
+    let height = ui.spacing().interact_size.y.max(14.0);
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
+    let f = if fraction.is_finite() { fraction.clamp(0.0, 1.0) as f32 } else { 0.0 };
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        painter.rect_filled(rect, 2.0, SURFACE);
+        painter.rect_stroke(rect, 2.0, egui::Stroke::new(1.0, BORDER), egui::StrokeKind::Inside);
+        if f > 0.0 {
+            let fill_rect = egui::Rect::from_min_size(rect.min, egui::vec2((rect.width() * f).max(2.0), rect.height()));
+            painter.rect_filled(fill_rect, 2.0, fill);
+        }
+        if let Some(t) = text {
+            painter.text(rect.center(), egui::Align2::CENTER_CENTER, t, egui::FontId::proportional(11.0), TEXT);
+        }
+    }
+    let value = f64::from(f) * 100.0;
+    response.widget_info(|| {
+        let mut info = egui::WidgetInfo::new(egui::Role::ProgressIndicator);
+        info.value = Some(value.floor());
+        info
+    });
+    response
+}

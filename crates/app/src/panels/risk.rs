@@ -283,12 +283,8 @@ fn gauges(ui: &mut egui::Ui, c: &RiskComputed, limits: Option<&RiskLimits>) {
                             let u = f.var_usd / l.limit;
                             let zone = Zone::of(u, l.warning, l.critical);
                             let color = zone_color(zone);
-                            ui.add(
-                                egui::ProgressBar::new(u.clamp(0.0, 1.0) as f32)
-                                    .fill(color)
-                                    .desired_width(170.0)
-                                    .text(format!("{} of {}", percent(u), amount(l.limit))),
-                            );
+                            let text = format!("{} of {}", percent(u), amount(l.limit));
+                            theme::bar(ui, u, color, 170.0, Some(&text));
                             labeled(
                                 ui,
                                 RichText::new(zone_name(zone)).strong().color(color),
@@ -498,12 +494,7 @@ fn utilisation_rows(ui: &mut egui::Ui, id: &str, rows: &[LimitUtilisation]) {
             let v = format!("{} / {}", limit_amount(&u.key, u.value), limit_amount(&u.key, u.limit));
             ui.label(RichText::new(v).monospace());
             let color = zone_color(u.zone);
-            ui.add(
-                egui::ProgressBar::new(u.utilisation.clamp(0.0, 1.0) as f32)
-                    .fill(color)
-                    .desired_width(160.0)
-                    .text(percent(u.utilisation)),
-            );
+            theme::bar(ui, u.utilisation, color, 160.0, Some(&percent(u.utilisation)));
             let z = zone_name(u.zone);
             labeled(
                 ui,

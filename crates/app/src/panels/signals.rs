@@ -295,11 +295,7 @@ fn card_body(ui: &mut egui::Ui, view: &SignalsView, m: Market, ms: &MarketSignal
     );
     ui.horizontal(|ui| {
         let conf = format!("{:.0}", c.confidence);
-        ui.add(
-            egui::ProgressBar::new((c.confidence / 100.0).clamp(0.0, 1.0) as f32)
-                .desired_width(150.0)
-                .fill(theme::faded(direction_color(c.direction), 0.8)),
-        );
+        theme::bar(ui, c.confidence / 100.0, theme::faded(direction_color(c.direction), 0.8), 150.0, None);
         labeled(ui, RichText::new(&conf).monospace().strong(), format!("{code} confidence {conf}"));
         ui.label(RichText::new("/ 100").small().color(theme::MUTED));
     });

@@ -1166,7 +1166,7 @@ fn post_trade(ui: &mut egui::Ui, p: &PreTradeResult, margin_now_usd: f64) {
             } else {
                 theme::ACCENT
             };
-            ui.add(egui::ProgressBar::new(u.clamp(0.0, 1.0) as f32).desired_width(140.0).fill(c));
+            theme::bar(ui, *u, c, 140.0, None);
             let pct = format!("{:.1}%", u * 100.0);
             labeled(ui, RichText::new(&pct).monospace().small(), format!("Utilisation {name} {pct}"));
             ui.end_row();
