@@ -608,6 +608,7 @@ fn run_trade(db: Option<&Path>, trading_config: Option<&Path>, action: &TradeAct
     let user = std::env::var("USER").unwrap_or_else(|_| "trader".to_string());
     let mut env = CliEnv::new(LiveClock.now(), &user).map_err(|e| Failure { code: e.exit_code(), error: e.into() })?;
     env.config = load_trading_config(trading_config)?;
+    env.durability = env.config.synchronous.into();
     let mut out = std::io::stdout().lock();
     match action {
         TradeAction::Submit {

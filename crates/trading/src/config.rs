@@ -154,6 +154,28 @@ impl Default for LimitsConfig {
 }
 
 /// Everything the trading engine is configured with.
+/// How hard the trading database syncs each commit (SQLite `synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Synchronous {
+    /// fsync at every commit: an acknowledged fill survives a process crash and a power
+    /// failure. The default.
+    #[default]
+    Full,
+    /// fsync at checkpoints only: survives a process crash (SIGKILL), may lose the last
+    /// commits on a power failure or OS crash. For disks whose fsync is too slow.
+    Normal,
+}
+
+impl From<Synchronous> for crude_store::Durability {
+    fn from(s: Synchronous) -> Self {
+        match s {
+            Synchronous::Full => crude_store::Durability::Full,
+            Synchronous::Normal => crude_store::Durability::Normal,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TradingConfig {
@@ -162,6 +184,8 @@ pub struct TradingConfig {
     pub limits: LimitsConfig,
     /// Prefix of generated client order ids (`CRD-000042`).
     pub client_order_prefix: String,
+    /// Commit durability of the trading database.
+    pub synchronous: Synchronous,
 }
 
 impl Default for TradingConfig {
@@ -171,6 +195,7 @@ impl Default for TradingConfig {
             validation: ValidationConfig::default(),
             limits: LimitsConfig::default(),
             client_order_prefix: "CRD-".into(),
+            synchronous: Synchronous::Full,
         }
     }
 }
@@ -300,5 +325,14 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field, "broker.exchange_fees_usd_per_contract.CL");
+    }
+
+    #[test]
+    fn synchronous_is_full_unless_the_file_says_normal() {
+        assert_eq!(TradingConfig::default().synchronous, Synchronous::Full);
+        let cfg = TradingConfig::from_yaml_str("synchronous: normal\n", "t.yaml").unwrap();
+        assert_eq!(crude_store::Durability::from(cfg.synchronous), crude_store::Durability::Normal);
+        let e = TradingConfig::from_yaml_str("synchronous: off\n", "t.yaml").unwrap_err();
+        assert!(e.to_string().contains("synchronous"), "{e}");
     }
 }

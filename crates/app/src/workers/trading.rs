@@ -119,7 +119,8 @@ impl std::fmt::Debug for TradingWorkerConfig {
 }
 
 impl TradingWorkerConfig {
-    /// Defaults: built-in instruments, full durability, user `trader`, snapshots at most
+    /// Defaults: built-in instruments, the configuration's durability (full unless it says
+    /// `synchronous: normal`), user `trader`, snapshots at most
     /// every 100 ms while only prices move, marks saved at most every 5 s, exports next to
     /// the database.
     ///
@@ -134,9 +135,9 @@ impl TradingWorkerConfig {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         Ok(Self {
             db_path,
+            durability: trading.synchronous.into(),
             trading,
             instruments: Instruments::builtin()?,
-            durability: Durability::Full,
             user: "trader".into(),
             wall,
             snapshot_interval_ms: 100,
