@@ -833,20 +833,20 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             // The circuit breaker trips at the risk limits' daily drawdown.
             trading_config.limits.max_daily_loss_usd = risk_setup.config.limits.max_daily_loss_usd();
             let trading = start_trading_worker(&db, trading_config, wall.clone(), tap_rx, notify.clone());
-            let risk = match crude_app::workers::risk::RiskWorker::spawn(risk_setup.config, risk_rx, notify.clone()) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    tracing::error!(error = %e, "risk disabled: the risk worker could not start");
-                    None
-                }
-            };
+            let risk = crude_app::workers::risk::RiskWorker::spawn(risk_setup.config, risk_rx, notify.clone());
             let mut app =
                 CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall.clone(), state, label);
             if let Some(trading) = trading {
                 app = app.with_trading(trading);
             }
-            if let Some(risk) = risk {
-                app = app.with_risk(risk);
+            match risk {
+                Ok(risk) => app = app.with_risk(risk),
+                Err(e) => {
+                    tracing::error!(error = %e, "risk disabled: the risk worker could not start");
+                    app.risk_view_mut().status = Some(crude_app::workers::risk::RiskStatus::Unavailable(format!(
+                        "the risk worker could not start: {e}"
+                    )));
+                }
             }
             let (signals, signals_view) = crude_app::workers::signals::SignalsWorker::start_or_explain(
                 signals_config.as_deref(),

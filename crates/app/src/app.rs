@@ -205,6 +205,11 @@ impl CrudeApp {
         &self.signals_view
     }
 
+    /// The risk view, for the shell to report a risk worker that could not start.
+    pub fn risk_view_mut(&mut self) -> &mut RiskView {
+        &mut self.risk_view
+    }
+
     /// What the risk worker last reported.
     pub fn risk_view(&self) -> &RiskView {
         &self.risk_view
