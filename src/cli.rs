@@ -718,6 +718,9 @@ fn start_trading_worker(
     }
 }
 
+/// Feed batches each worker's tap holds before the feed waits for that worker.
+const WORKER_TAP_BATCHES: usize = 256;
+
 /// What the risk worker needs, prepared (and validated) before the window opens.
 struct RiskSetup {
     config: crude_app::workers::risk::RiskWorkerConfig,
@@ -815,10 +818,14 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let ctx = cc.egui_ctx.clone();
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let feed = feed_slot.take().ok_or("the app was created twice")?;
-            let (tap_tx, tap_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
-            let (risk_tx, risk_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
-            let (signals_tx, signals_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
-            let (curve_tx, curve_rx) = tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(4096);
+            // One tap per worker. A full tap makes the feed wait (no worker misses an
+            // event), so the capacity bounds the memory a lagging worker can hold: 256
+            // batches is seconds of slack at live rates and holds the start-up history.
+            let tap = || tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(WORKER_TAP_BATCHES);
+            let (tap_tx, tap_rx) = tap();
+            let (risk_tx, risk_rx) = tap();
+            let (signals_tx, signals_rx) = tap();
+            let (curve_tx, curve_rx) = tap();
             let handle = crude_feeds::FeedHandle::spawn_with_taps(
                 runtime.handle(),
                 feed,
