@@ -2219,13 +2219,21 @@ mod tests {
         let mut rig = Rig::new(LimitsConfig::default());
         let (cl, bz) = (rig.front(), rig.brent());
         let s = SpreadRequest::wti_brent(cl, bz, Side::Buy, 2).unwrap();
+        rig.sync();
         rig.handle.send(TradingCommand::PreviewSpread { request_id: 1, request: s.clone() });
         rig.wait(|v| v.spread_preview.is_some());
         let p = rig.view.spread_preview.clone().unwrap().1.unwrap();
         assert_eq!(p.pre_trade.decision, PreTradeDecision::Pass, "{:?}", p.pre_trade.reasons);
         assert_eq!(p.legs.iter().map(|l| (l.contract, l.side, l.qty)).collect::<Vec<_>>(), s.leg_orders());
-        let expected = rig.last_mid[&cl] - rig.last_mid[&bz];
+        // The spread's price is CL − BZ at the legs' reference prices (the worker's marks
+        // when it made the preview: under load it may not have applied the rig's latest
+        // quotes yet, so those are only close).
+        let leg_price =
+            |c: ContractId| p.legs.iter().find(|l| l.contract == c).and_then(|l| l.reference_price).unwrap();
+        let expected = leg_price(cl) - leg_price(bz);
         assert!((p.spread_price.unwrap() - expected).abs() < 1e-9, "{:?} vs {expected}", p.spread_price);
+        let latest = rig.last_mid[&cl] - rig.last_mid[&bz];
+        assert!((expected - latest).abs() < 0.5, "{expected} vs the latest mids' {latest}");
         // Margin after: 2 CL + 2 BZ at their initial margins.
         let inst = Instruments::builtin().unwrap();
         let m = 2.0 * (inst.spec(Market::Wti).initial_margin_usd + inst.spec(Market::Brent).initial_margin_usd);
