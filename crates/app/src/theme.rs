@@ -101,3 +101,11 @@ pub fn bar(ui: &mut egui::Ui, fraction: f64, fill: Color32, width: f32, text: Op
     });
     response
 }
+
+/// A label whose accessible name is `label` (stable text that tests and screen readers
+/// find, e.g. "CL composite LONG") while it shows the styled `text`.
+pub fn labeled(ui: &mut egui::Ui, text: egui::RichText, label: String) -> egui::Response {
+    let r = ui.label(text);
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
+    r
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::format;
 use crate::panels::positions::{usd, usd_signed};
 use crate::store::Store;
-use crate::theme;
+use crate::theme::{self, labeled};
 use crate::workers::trading::{BlotterLine, BlotterQuery, TradingCommand, WorkerStatus};
 
 /// Row height of the blotter table, points.
@@ -79,12 +79,6 @@ impl BlotterState {
 pub struct BlotterCache {
     /// The last query sent to the worker.
     sent: Option<BlotterQuery>,
-}
-
-fn labeled(ui: &mut egui::Ui, text: RichText, label: String) -> egui::Response {
-    let r = ui.label(text);
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
-    r
 }
 
 fn header(ui: &mut egui::Ui, text: &str) {

@@ -10,7 +10,7 @@ use egui::{RichText, vec2};
 
 use crate::format;
 use crate::store::Store;
-use crate::theme;
+use crate::theme::{self, labeled};
 use crate::workers::trading::{BlotterLine, PositionRow, SpreadPositionRow, TradingCommand, TradingSnapshot};
 
 /// US dollars with thousands separators and cents: `$1,234.50`, `-$20.00`.
@@ -42,12 +42,6 @@ struct AmendEdit {
 #[derive(Debug, Clone, Default)]
 pub struct PositionsCache {
     amend: Option<AmendEdit>,
-}
-
-fn labeled(ui: &mut egui::Ui, text: RichText, label: String) -> egui::Response {
-    let r = ui.label(text);
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
-    r
 }
 
 fn header(ui: &mut egui::Ui, text: &str) {

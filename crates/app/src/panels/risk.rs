@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::panels::alerts::{self, AlertsUiState, amount, limit_amount, percent, zone_color, zone_name};
-use crate::theme;
+use crate::theme::{self, labeled};
 use crate::workers::risk::{RiskCommand, RiskComputed, RiskStatus, RiskView};
 
 /// Range of the price-shift sliders, percent.
@@ -61,12 +61,6 @@ pub struct RiskCache {
     pub alerts: AlertsUiState,
     /// The sliders were sent once (so a restored state reaches the worker).
     sliders_sent: bool,
-}
-
-fn labeled(ui: &mut egui::Ui, text: RichText, label: String) -> egui::Response {
-    let r = ui.label(text);
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
-    r
 }
 
 fn section(ui: &mut egui::Ui, text: &str) {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::panels::positions::usd_signed;
-use crate::theme;
+use crate::theme::{self, labeled};
 use crate::workers::signals::{HistoryRow, MarketSignals, SignalsStatus, SignalsView};
 
 /// What the user selected on the Signals panel (persisted).
@@ -32,12 +32,6 @@ impl Default for SignalsPanelState {
     fn default() -> Self {
         Self { market: Market::Wti }
     }
-}
-
-fn labeled(ui: &mut egui::Ui, text: RichText, label: String) -> egui::Response {
-    let r = ui.label(text);
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
-    r
 }
 
 fn header(ui: &mut egui::Ui, text: &str) {

@@ -27,7 +27,7 @@ use crate::format;
 use crate::panels::ladder::{self, LadderAction, LadderState};
 use crate::panels::positions::usd;
 use crate::store::Store;
-use crate::theme;
+use crate::theme::{self, labeled};
 use crate::workers::trading::{ActivityLevel, TicketError, TradingCommand, TradingView, WorkerStatus};
 
 /// Quiet time after the last field change before the preview is requested.
@@ -452,12 +452,6 @@ pub fn describe_spread(s: &SpreadRequest) -> String {
         s.tif.as_str().to_uppercase(),
         s.strategy
     )
-}
-
-fn labeled(ui: &mut egui::Ui, text: RichText, label: String) -> egui::Response {
-    let r = ui.label(text);
-    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
-    r
 }
 
 fn header(ui: &mut egui::Ui, text: &str) {
