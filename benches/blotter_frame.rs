@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crude_app::workers::{BlotterLine, BlotterQuery, BlotterTotals, BlotterView, TradingUpdate, WorkerStatus};
-use crude_app::{CrudeApp, PanelId, StoreConfig, UiState};
+use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
+use crude_kernel::services::trading::{
+    BlotterLine, BlotterQuery, BlotterTotals, BlotterView, TradingUpdate, WorkerStatus,
+};
 use crude_model::{ContractId, ContractMonth, Liquidity, LiveClock, Market, Side, Timestamp, trading_date};
 use egui_kittest::Harness;
 
@@ -75,7 +77,7 @@ impl Fills {
 
 fn setup() -> (Harness<'static, CrudeApp>, Fills, BlotterTotals) {
     let state = UiState { panel: PanelId::Blotter, ..UiState::default() };
-    let mut app = CrudeApp::new(StoreConfig::default(), None, None, Arc::new(LiveClock), state, "bench".into());
+    let mut app = CrudeApp::new(ViewModelConfig::default(), None, Arc::new(LiveClock), state, "bench".into());
     let mut fills = Fills::new();
     let lines: Vec<BlotterLine> = (0..ROWS).map(|_| fills.next()).collect();
     let totals = BlotterTotals::over(&lines);
@@ -88,7 +90,7 @@ fn setup() -> (Harness<'static, CrudeApp>, Fills, BlotterTotals) {
         lines,
         loaded: true,
     };
-    let store = app.store_mut();
+    let store = app.view_model_mut();
     store.apply_trading(TradingUpdate::Status(WorkerStatus::Ready));
     store.apply_trading(TradingUpdate::Blotter(Box::new(view)));
     let mut harness = Harness::builder()
@@ -102,7 +104,7 @@ fn frame(h: &mut Harness<'static, CrudeApp>, fills: &mut Fills, totals: &mut Blo
     let line = fills.next();
     totals.add(&line);
     let u = TradingUpdate::BlotterAppend { line, summary: totals.summary(), attribution: totals.attribution() };
-    h.state_mut().store_mut().apply_trading(u);
+    h.state_mut().view_model_mut().apply_trading(u);
     h.step();
 }
 
@@ -120,7 +122,7 @@ fn report_percentiles() {
     println!(
         "blotter_frame: {} frames, {} blotter rows: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         ns.len(),
-        h.state().store().trading().blotter.lines.len(),
+        h.state().view_model().trading().blotter.lines.len(),
         ms(ns.len() / 2),
         ms(ns.len() * 99 / 100),
         ms(ns.len() - 1)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crude_app::{CrudeApp, StoreConfig, UiState};
+use crude_app::{CrudeApp, UiState, ViewModelConfig};
 use crude_model::{
     Bar, ContractId, ContractMonth, CurvePoint, CurveSnapshot, LiveClock, Market, MarketEvent, Quote, SeriesId,
     Timeframe, Timestamp, Trade,
@@ -72,8 +72,7 @@ fn tick(m: Market) -> f64 {
 
 fn setup() -> (Harness<'static, CrudeApp>, Live) {
     let mut app = CrudeApp::new(
-        StoreConfig { max_bars: BARS, ..StoreConfig::default() },
-        None,
+        ViewModelConfig { max_bars: BARS, ..ViewModelConfig::default() },
         None,
         Arc::new(LiveClock),
         UiState::default(),
@@ -82,7 +81,7 @@ fn setup() -> (Harness<'static, CrudeApp>, Live) {
     let cs = contracts();
     let t_end = 1_795_014_000i64 * 1_000_000_000;
     let t_start = t_end - BARS as i64 * 60_000_000_000;
-    let store = app.store_mut();
+    let store = app.view_model_mut();
     let wall = Timestamp(0);
     for m in Market::ALL {
         let points = cs
@@ -109,7 +108,7 @@ fn setup() -> (Harness<'static, CrudeApp>, Live) {
     let mut live = Live { cs, t: t_end, i: 0 };
     for _ in 0..10 {
         let b = live.batch();
-        app.store_mut().apply_batch(&b, Timestamp(0), Timestamp(0));
+        app.view_model_mut().apply_batch(&b, Timestamp(0), Timestamp(0));
     }
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
@@ -120,13 +119,14 @@ fn setup() -> (Harness<'static, CrudeApp>, Live) {
 
 fn frame(h: &mut Harness<'static, CrudeApp>, live: &mut Live) {
     let b = live.batch();
-    h.state_mut().store_mut().apply_batch(&b, Timestamp(0), Timestamp(0));
+    h.state_mut().view_model_mut().apply_batch(&b, Timestamp(0), Timestamp(0));
     h.step();
 }
 
 fn report_percentiles() {
     let (mut h, mut live) = setup();
-    let chart_bars = h.state().store().bars(SeriesId::Contract(contracts()[0]), Timeframe::M1).map_or(0, |s| s.len());
+    let chart_bars =
+        h.state().view_model().bars(SeriesId::Contract(contracts()[0]), Timeframe::M1).map_or(0, |s| s.len());
     let mut ns: Vec<u128> = (0..1000)
         .map(|_| {
             let t = Instant::now();
@@ -140,7 +140,7 @@ fn report_percentiles() {
         "market_frame: {} frames, chart {} 1m bars, {} board series: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         ns.len(),
         chart_bars,
-        h.state().store().board().count(),
+        h.state().view_model().board().count(),
         ms(ns.len() / 2),
         ms(ns.len() * 99 / 100),
         ms(ns.len() - 1)

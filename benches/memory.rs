@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench memory`
 
-use crude_app::{Store, StoreConfig};
+use crude_app::{ViewModel, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_model::{Clock, LiveClock, Timeframe, Timestamp};
 
@@ -26,7 +26,7 @@ fn main() {
     let before = rss_mb().unwrap_or(f64::NAN);
     let mut sim = MarketSimulator::new(SimConfig { seed: 5, ..SimConfig::default() }, start).expect("valid config");
     sim.set_total_tick_rate(1000.0).expect("valid rate");
-    let mut store = Store::new(StoreConfig::default());
+    let mut store = ViewModel::new(ViewModelConfig::default());
     let wall = LiveClock;
     let t0 = sim.now();
     let end = t0.add_nanos(3600 * Timestamp::NANOS_PER_SEC);

@@ -2,7 +2,7 @@
 //! (goal ≥ 1,000,000/s), and trades (which also build bars at five timeframes).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use crude_app::{Store, StoreConfig};
+use crude_app::{ViewModel, ViewModelConfig};
 use crude_model::{ContractId, ContractMonth, CurvePoint, CurveSnapshot, Market, MarketEvent, Quote, Timestamp, Trade};
 use std::hint::black_box;
 
@@ -36,8 +36,8 @@ fn events(trades: bool) -> Vec<MarketEvent> {
         .collect()
 }
 
-fn store_with_curves() -> Store {
-    let mut s = Store::new(StoreConfig::default());
+fn store_with_curves() -> ViewModel {
+    let mut s = ViewModel::new(ViewModelConfig::default());
     let cs = contracts();
     for m in Market::ALL {
         let points = cs.iter().filter(|c| c.market == m).map(|c| CurvePoint { contract: *c, price: 70.0 }).collect();

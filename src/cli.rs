@@ -8,9 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
-use crude_app::{CrudeApp, STATE_KEY, StoreConfig, UiState};
+use crude_app::{CrudeApp, STATE_KEY, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file};
+use crude_kernel::services::curve::CurveWorkerConfig;
+use crude_kernel::services::signals::SignalsWorkerConfig;
+use crude_kernel::{KernelConfig, LiveKernel};
 use crude_model::{Clock, LiveClock, Market};
 
 use crate::settings;
@@ -686,50 +689,40 @@ fn speed_label(s: Speed) -> String {
     }
 }
 
-/// Opens the trading database and starts the order/fill worker; a database that cannot be
-/// opened leaves the app running read-only (market data only) with the reason logged.
-fn start_trading_worker(
+/// The trading service's settings, or `None` (trading disabled, the reason logged) when
+/// the database folder cannot be created or the settings are invalid.
+fn trading_service_config(
     db: &Path,
     trading: crude_trading::TradingConfig,
     wall: Arc<dyn Clock>,
-    taps: tokio::sync::mpsc::Receiver<crude_feeds::FeedBatch>,
-    notify: Arc<dyn Fn() + Send + Sync>,
-) -> Option<crude_app::workers::TradingHandle> {
+) -> Option<crude_kernel::services::trading::TradingWorkerConfig> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(dir)
     {
         tracing::error!(dir = %dir.display(), error = %e, "trading disabled: the database folder could not be created");
         return None;
     }
-    let started =
-        crude_app::workers::TradingWorkerConfig::new(db.to_path_buf(), trading, wall).and_then(|mut config| {
+    match crude_kernel::services::trading::TradingWorkerConfig::new(db.to_path_buf(), trading, wall) {
+        Ok(mut config) => {
             config.user = std::env::var("USER").unwrap_or_else(|_| "trader".into());
-            crude_app::workers::TradingWorker::spawn(config, taps, notify)
-        });
-    match started {
-        Ok(worker) => {
-            tracing::info!(db = %db.display(), "trading worker started");
-            Some(worker)
+            Some(config)
         }
         Err(e) => {
-            tracing::error!(db = %db.display(), error = %e, "trading disabled: the trading database could not be opened");
+            tracing::error!(db = %db.display(), error = %e, "trading disabled: invalid trading settings");
             None
         }
     }
 }
 
-/// Feed batches each worker's tap holds before the feed waits for that worker.
-const WORKER_TAP_BATCHES: usize = 256;
-
 /// What the risk worker needs, prepared (and validated) before the window opens.
 struct RiskSetup {
-    config: crude_app::workers::risk::RiskWorkerConfig,
+    config: crude_kernel::services::risk::RiskWorkerConfig,
 }
 
 /// Loads the risk limits (file + environment) and chooses the return history: an invalid
 /// limits file stops the app before it opens, naming the entry and field.
 fn prepare_risk(cli: &Cli, wall: Arc<dyn Clock>) -> Result<RiskSetup, Failure> {
-    use crude_app::workers::risk::{RiskHistorySource, RiskWorkerConfig};
+    use crude_kernel::services::risk::{RiskHistorySource, RiskWorkerConfig};
     let repo_default = Path::new("config/risk_limits.yaml");
     let user_default = settings::data_dir().join("risk_limits.yaml");
     let (path, base) = match &cli.risk_limits {
@@ -780,7 +773,7 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(failure)?;
-    let store_config = StoreConfig { max_bars: cli.max_bars as usize, ..StoreConfig::default() };
+    let store_config = ViewModelConfig { max_bars: cli.max_bars as usize, ..ViewModelConfig::default() };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Crude — oil futures terminal")
@@ -806,9 +799,9 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         FeedArg::Sim => {
             let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
             cfg.seed = cli.seed;
-            crude_app::workers::curve::CurveHistorySource::Simulated { config: cfg, years: 6 }
+            crude_kernel::services::curve::CurveHistorySource::Simulated { config: cfg, years: 6 }
         }
-        FeedArg::Replay => crude_app::workers::curve::CurveHistorySource::data_dir(Path::new("data")),
+        FeedArg::Replay => crude_kernel::services::curve::CurveHistorySource::data_dir(Path::new("data")),
     });
     eframe::run_native(
         "crude",
@@ -818,62 +811,26 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let ctx = cc.egui_ctx.clone();
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let feed = feed_slot.take().ok_or("the app was created twice")?;
-            // One tap per worker. A full tap makes the feed wait (no worker misses an
-            // event), so the capacity bounds the memory a lagging worker can hold: 256
-            // batches is seconds of slack at live rates and holds the start-up history.
-            let tap = || tokio::sync::mpsc::channel::<crude_feeds::FeedBatch>(WORKER_TAP_BATCHES);
-            let (tap_tx, tap_rx) = tap();
-            let (risk_tx, risk_rx) = tap();
-            let (signals_tx, signals_rx) = tap();
-            let (curve_tx, curve_rx) = tap();
-            let handle = crude_feeds::FeedHandle::spawn_with_taps(
-                runtime.handle(),
-                feed,
-                speed,
-                wall.clone(),
-                notify.clone(),
-                4096,
-                vec![tap_tx, risk_tx, signals_tx, curve_tx],
-            );
             let mut trading_config = trading_config.take().ok_or("the app was created twice")?;
             let risk_setup = risk_setup.take().ok_or("the app was created twice")?;
             // The circuit breaker trips at the risk limits' daily drawdown.
             trading_config.limits.max_daily_loss_usd = risk_setup.config.limits.max_daily_loss_usd();
-            let trading = start_trading_worker(&db, trading_config, wall.clone(), tap_rx, notify.clone());
-            let risk = crude_app::workers::risk::RiskWorker::spawn(risk_setup.config, risk_rx, notify.clone());
-            let mut app =
-                CrudeApp::new(store_config, Some(handle.events), Some(handle.commands), wall.clone(), state, label);
-            if let Some(trading) = trading {
-                app = app.with_trading(trading);
-            }
-            match risk {
-                Ok(risk) => app = app.with_risk(risk),
-                Err(e) => {
-                    tracing::error!(error = %e, "risk disabled: the risk worker could not start");
-                    app.risk_view_mut().status = Some(crude_app::workers::risk::RiskStatus::Unavailable(format!(
-                        "the risk worker could not start: {e}"
-                    )));
-                }
-            }
-            let (signals, signals_view) = crude_app::workers::signals::SignalsWorker::start_or_explain(
-                signals_config.as_deref(),
-                signals_history.clone(),
-                wall.clone(),
-                signals_rx,
-                notify.clone(),
-            );
-            app = app.with_signals(signals, signals_view);
-            let curve_config = crude_app::workers::curve::CurveWorkerConfig::new(
-                curve_history.take().unwrap_or(crude_app::workers::curve::CurveHistorySource::None),
+            let signals = match signals_config.as_deref() {
+                Some(p) => SignalsWorkerConfig::load(p, signals_history.clone(), wall.clone()),
+                None => SignalsWorkerConfig::new(Default::default(), signals_history.clone(), wall.clone()),
+            };
+            let curve = CurveWorkerConfig::new(
+                curve_history.take().unwrap_or(crude_kernel::services::curve::CurveHistorySource::None),
                 wall.clone(),
             );
-            match crude_app::workers::curve::CurveWorker::spawn(curve_config, curve_rx, notify.clone()) {
-                Ok(c) => app = app.with_curve(c),
-                Err(e) => {
-                    tracing::error!(error = %e, "curves disabled: the curve worker could not start");
-                    app.curve_view_mut().status = crude_app::workers::curve::CurveStatus::Stopped(e.to_string());
-                }
-            }
+            let config = KernelConfig {
+                trading: trading_service_config(&db, trading_config, wall.clone()),
+                risk: Some(risk_setup.config),
+                signals: Some(signals),
+                curve: Some(curve),
+            };
+            let (kernel, events) = LiveKernel::spawn(config, runtime.handle(), feed, speed, wall.clone(), notify);
+            let app = CrudeApp::new(store_config, Some(events), wall.clone(), state, label).with_kernel(kernel);
             Ok(Box::new(app.with_runtime(runtime).with_startup_timer(started)))
         }),
     )

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
-use crude_app::workers::curve::{CurveHistorySource, CurveWorker, CurveWorkerConfig};
-use crude_app::workers::risk::{RiskHistorySource, RiskWorker, RiskWorkerConfig};
-use crude_app::workers::signals::SignalsWorker;
-use crude_app::workers::{TradingWorker, TradingWorkerConfig};
-use crude_app::{CrudeApp, PanelId, StoreConfig, UiState};
+use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
+use crude_kernel::services::curve::{CurveHistorySource, CurveWorkerConfig};
+use crude_kernel::services::risk::{RiskHistorySource, RiskWorkerConfig};
+use crude_kernel::services::signals::SignalsWorkerConfig;
+use crude_kernel::services::trading::TradingWorkerConfig;
+use crude_kernel::{KernelConfig, LiveKernel, ServiceId};
 use crude_model::{Clock, ContractId, LiveClock, Market, MarketEvent, SeriesId, Timestamp};
 use crude_risk::RiskLimits;
 use crude_trading::TradingConfig;
@@ -66,12 +67,8 @@ impl App {
                 t.try_send(FeedBatch { events: chunk.to_vec(), sent_wall: now, history: true }).unwrap();
             }
         }
-        let trading = TradingWorker::spawn(
-            TradingWorkerConfig::new(dir.path().join("crude.db"), TradingConfig::default(), wall.clone()).unwrap(),
-            trade_rx,
-            notify.clone(),
-        )
-        .unwrap();
+        let trading =
+            TradingWorkerConfig::new(dir.path().join("crude.db"), TradingConfig::default(), wall.clone()).unwrap();
         let limits_path = dir.path().join("risk_limits.yaml");
         RiskLimits::default().save(&limits_path).unwrap();
         let history = RiskHistorySource::Simulated {
@@ -83,25 +80,23 @@ impl App {
             RiskWorkerConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, wall.clone()).unwrap();
         risk_cfg.window_days = 250;
         risk_cfg.mc_paths = 20_000;
-        let risk = RiskWorker::spawn(risk_cfg, risk_rx, notify.clone()).unwrap();
-        let (signals, signals_view) = SignalsWorker::start_or_explain(
-            None,
-            dir.path().join("signals.db"),
-            wall.clone(),
-            signals_rx,
-            notify.clone(),
-        );
-        let curve = CurveWorker::spawn(
-            CurveWorkerConfig::new(CurveHistorySource::Simulated { config: sim, years: 1 }, wall.clone()),
-            curve_rx,
-            notify,
-        )
-        .unwrap();
-        let app = CrudeApp::new(StoreConfig::default(), Some(app_rx), None, wall, UiState::default(), "test".into())
-            .with_trading(trading)
-            .with_risk(risk)
-            .with_signals(signals, signals_view)
-            .with_curve(curve);
+        let config = KernelConfig {
+            trading: Some(trading),
+            risk: Some(risk_cfg),
+            signals: Some(SignalsWorkerConfig::new(Default::default(), dir.path().join("signals.db"), wall.clone())),
+            curve: Some(CurveWorkerConfig::new(CurveHistorySource::Simulated { config: sim, years: 1 }, wall.clone())),
+        };
+        let mut taps_by_service = [
+            (ServiceId::Trading, trade_rx),
+            (ServiceId::Risk, risk_rx),
+            (ServiceId::Signals, signals_rx),
+            (ServiceId::Curve, curve_rx),
+        ]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>();
+        let kernel = LiveKernel::start(config, |id| taps_by_service.remove(&id).unwrap(), notify);
+        let app = CrudeApp::new(ViewModelConfig::default(), Some(app_rx), wall, UiState::default(), "test".into())
+            .with_kernel(kernel);
         // Tall enough that the Risk panel's limits editor lies inside the scroll viewport:
         // AccessKit actions reach only widgets that are in view.
         let h = Harness::builder()
@@ -138,7 +133,7 @@ impl App {
         }
         let errors: Vec<String> = self.h.query_all_by_label_contains("Limit error").map(|n| format!("{n:?}")).collect();
         eprintln!("limit errors on screen: {errors:?}");
-        let v = self.h.state().risk_view();
+        let v = &self.h.state().view_model().risk;
         panic!(
             "timed out waiting for {what}; risk status {:?}, error {:?}, save {:?}",
             v.status, v.error, v.save_result
@@ -192,15 +187,15 @@ fn every_panel_shows_its_workers_figures_and_an_order_reaches_risk_and_the_audit
     app.market(3);
     let c = front();
     app.until("the position", |h| {
-        h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 3)
-            && h.state().store().quote(SeriesId::Contract(c)).is_some()
+        h.state().view_model().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 3)
+            && h.state().view_model().quote(SeriesId::Contract(c)).is_some()
     });
 
     // The Risk panel now measures that position.
     app.panel("Risk", PanelId::Risk);
     let header = format!("Risk figures for 1 open positions ({c} +3)");
     app.until("the book in the risk snapshot", |h| h.query_by_label_contains(&header).is_some());
-    let var = app.h.state().risk_view().latest.as_ref().unwrap().snapshot.report.parametric[0].var_usd;
+    let var = app.h.state().view_model().risk.latest.as_ref().unwrap().snapshot.report.parametric[0].var_usd;
     assert!(var > 0.0, "a long position has a positive VaR, got {var}");
     // The VaR backtest of today's book over the 250 days after the 250-day window.
     assert!(app.has("Backtest exceptions"), "the backtest section shows");
@@ -216,7 +211,8 @@ fn every_panel_shows_its_workers_figures_and_an_order_reaches_risk_and_the_audit
     app.h.run_steps(2);
     app.until("limits saved", |h| {
         h.state()
-            .risk_view()
+            .view_model()
+            .risk
             .limits
             .as_ref()
             .is_some_and(|l| l.editable().iter().any(|(k, v)| k == "var.limit_usd" && *v == 2_000_000.0))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
-use crude_app::{CrudeApp, StoreConfig, UiState};
+use crude_app::{CrudeApp, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed, Speed, spawn_feed};
 use crude_model::{Clock, LiveClock, Market, MarketEvent, SeriesId, Timeframe, Timestamp};
@@ -42,7 +42,7 @@ fn app_with_sim(secs: i64) -> CrudeApp {
         tx.try_send(FeedBatch { events: chunk.to_vec(), sent_wall: now, history: false }).unwrap();
     }
     drop(tx);
-    CrudeApp::new(StoreConfig::default(), Some(rx), None, wall, UiState::default(), "test".into())
+    CrudeApp::new(ViewModelConfig::default(), Some(rx), wall, UiState::default(), "test".into())
 }
 
 fn harness(app: CrudeApp) -> Harness<'static, CrudeApp> {
@@ -66,13 +66,13 @@ fn quote_board_shows_simulated_wti_price() {
     // The board agrees with the store.
     let q = h
         .state()
-        .store()
+        .view_model()
         .quote(SeriesId::Contract(Market::Wti.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap())))
         .unwrap();
     assert_eq!(format!("{:.2}", q.last.unwrap()), format!("{price:.2}"));
     // History fills the chart: a session of one-minute bars for the front month.
     let front = SeriesId::Contract(Market::Wti.front_contract(NaiveDate::from_ymd_opt(2026, 11, 18).unwrap()));
-    let m1 = h.state().store().bars(front, Timeframe::M1).map_or(0, |b| b.len());
+    let m1 = h.state().view_model().bars(front, Timeframe::M1).map_or(0, |b| b.len());
     assert!(m1 > 1000, "only {m1} one-minute bars for {front}");
     // Every market has a row.
     for code in ["BZ", "RB", "HO"] {
@@ -109,20 +109,13 @@ fn live_feed_task_reaches_the_board() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let wall: Arc<dyn Clock> = Arc::new(LiveClock);
     let handle = spawn_feed(rt.handle(), Box::new(sim_feed(11)), Speed::Max, wall.clone(), Arc::new(|| {}), 64);
-    let app = CrudeApp::new(
-        StoreConfig::default(),
-        Some(handle.events),
-        Some(handle.commands),
-        wall,
-        UiState::default(),
-        "test".into(),
-    );
+    let app = CrudeApp::new(ViewModelConfig::default(), Some(handle.events), wall, UiState::default(), "test".into());
     let mut h = harness(app);
     let label = format!("{} last", wti_front());
     let mut found = false;
     for _ in 0..3000 {
         h.step();
-        if h.query_by_label_contains(&label).is_some() && h.state().store().stats.ticks_total > 100 {
+        if h.query_by_label_contains(&label).is_some() && h.state().view_model().stats.ticks_total > 100 {
             found = true;
             break;
         }
@@ -150,7 +143,7 @@ fn replay_of_real_wti_history() {
     })
     .unwrap();
     tx.try_send(FeedBatch { events: out, sent_wall: wall.now(), history: false }).unwrap();
-    let mut app = CrudeApp::new(StoreConfig::default(), Some(rx), None, wall, UiState::default(), "replay".into());
+    let mut app = CrudeApp::new(ViewModelConfig::default(), Some(rx), wall, UiState::default(), "replay".into());
     app.drain();
     let mut h = harness(app);
     h.run_steps(3);
@@ -160,7 +153,7 @@ fn replay_of_real_wti_history() {
     let last = h.get_by_label_contains("CL1 last").value().unwrap_or_default();
     assert!(last.ends_with(|c: char| c.is_ascii_digit()), "{last}");
     assert!(
-        h.state().store().bars(SeriesId::Continuous { market: Market::Wti, nth: 1 }, Timeframe::D1).unwrap().len()
+        h.state().view_model().bars(SeriesId::Continuous { market: Market::Wti, nth: 1 }, Timeframe::D1).unwrap().len()
             > 400
     );
 }

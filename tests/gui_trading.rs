@@ -17,10 +17,11 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
-use crude_app::workers::{PreTradeCheckBox, TradingCommand, TradingWorker, TradingWorkerConfig};
-use crude_app::{CrudeApp, PanelId, StoreConfig, UiState};
+use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
+use crude_kernel::services::trading::{PreTradeCheckBox, TradingCommand, TradingWorkerConfig};
+use crude_kernel::{KernelConfig, LiveKernel};
 use crude_model::{
     BookView, Clock, ContractId, LiveClock, Market, MarketEvent, OrderRequest, OrderStatus, PreTradeCheck,
     PreTradeDecision, PreTradeResult, SeriesId, Side, Timestamp,
@@ -68,9 +69,11 @@ impl Rig {
             app_tx.try_send(b).unwrap();
         }
         let cfg = TradingWorkerConfig::new(dir.path().join("crude.db"), trading, wall.clone()).unwrap();
-        let handle = TradingWorker::spawn(cfg, trade_rx, Arc::new(|| {})).unwrap();
-        let app = CrudeApp::new(StoreConfig::default(), Some(app_rx), None, wall, UiState::default(), "test".into())
-            .with_trading(handle);
+        let config = KernelConfig { trading: Some(cfg), ..KernelConfig::default() };
+        let mut trade_rx = Some(trade_rx);
+        let kernel = LiveKernel::start(config, |_| trade_rx.take().unwrap(), Arc::new(|| {}));
+        let app = CrudeApp::new(ViewModelConfig::default(), Some(app_rx), wall, UiState::default(), "test".into())
+            .with_kernel(kernel);
         let h = Harness::builder()
             .with_size(egui::vec2(1600.0, 1000.0))
             .build_ui_state(|ui, app: &mut CrudeApp| app.ui(ui), app);
@@ -80,8 +83,8 @@ impl Rig {
         // The app applies the backlog within its frame budget: wait for the live quotes.
         let c = front();
         rig.until("live quotes", |h| {
-            h.state().store().quote(SeriesId::Contract(c)).is_some_and(|q| q.ask.is_some() && q.bid.is_some())
-                && h.state().store().feed_time().is_some_and(|t| t > start())
+            h.state().view_model().quote(SeriesId::Contract(c)).is_some_and(|q| q.ask.is_some() && q.bid.is_some())
+                && h.state().view_model().feed_time().is_some_and(|t| t > start())
         });
         rig
     }
@@ -108,7 +111,8 @@ impl Rig {
             }
             std::thread::yield_now();
         }
-        let activity: Vec<String> = self.h.state().store().trading().activity.iter().map(|a| a.text.clone()).collect();
+        let activity: Vec<String> =
+            self.h.state().view_model().trading().activity.iter().map(|a| a.text.clone()).collect();
         panic!("timed out waiting for {what}; trading activity: {activity:#?}");
     }
 
@@ -144,20 +148,20 @@ impl Rig {
     }
 
     fn position(&self, c: ContractId) -> i64 {
-        self.h.state().store().trading().snapshot.as_ref().map_or(0, |s| s.position_qty(c))
+        self.h.state().view_model().trading().snapshot.as_ref().map_or(0, |s| s.position_qty(c))
     }
 
     fn ask(&self, c: ContractId) -> f64 {
-        self.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.ask).unwrap()
+        self.h.state().view_model().quote(SeriesId::Contract(c)).and_then(|q| q.ask).unwrap()
     }
 
     fn bid(&self, c: ContractId) -> f64 {
-        self.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap()
+        self.h.state().view_model().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap()
     }
 
     /// Sends a command to the trading worker as the shell would.
     fn command(&self, c: TradingCommand) {
-        assert!(self.h.state().trading().expect("trading runs").send(c));
+        assert!(self.h.state().kernel().expect("the kernel runs").send(c));
     }
 }
 
@@ -189,7 +193,9 @@ fn enter_an_order_see_it_fill_the_position_and_the_blotter_row() {
     r.until("order entered", |h| h.query_by_label_contains("Order entered").is_some());
     r.market(3);
     r.until("the fill", |h| h.query_by_label_contains("Activity #1 filled buy 2").is_some());
-    r.until("the position", |h| h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 2));
+    r.until("the position", |h| {
+        h.state().view_model().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 2)
+    });
     r.panel("Positions", PanelId::Positions);
     let label = format!("Position {c} qty 2");
     let qty = r.h.get_by_label(&label);
@@ -255,15 +261,19 @@ fn ladder_entry_drag_amend_and_kill_switch_flattens() {
     r.h.get_by_label_contains(&format!("Ladder buy at {ask} ")).click();
     r.h.run_steps(2);
     r.market(3);
-    r.until("ladder fill", |h| h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 1));
+    r.until("ladder fill", |h| {
+        h.state().view_model().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 1)
+    });
     // A resting bid five ticks under the market.
-    let bid = r.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap();
+    let bid = r.h.state().view_model().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap();
     let low = format!("{:.2}", bid - 0.05);
     r.h.get_by_label_contains(&format!("Ladder buy at {low} ")).click();
     r.until("working order", |h| h.query_by_label_contains(&format!("Ladder working buy 1 at {low}")).is_some());
     // Acknowledged by the paper broker once market time passes its latency.
     r.market(1);
-    r.until("acknowledged", |h| h.state().store().trading().working().iter().any(|o| o.status == OrderStatus::Working));
+    r.until("acknowledged", |h| {
+        h.state().view_model().trading().working().iter().any(|o| o.status == OrderStatus::Working)
+    });
     // Drag it two rows down: amended to two ticks lower.
     let from = r.h.get_by_label_contains(&format!("Ladder working buy 1 at {low}")).rect().center();
     let to = from + egui::vec2(0.0, 2.0 * crude_app::panels::ladder::ROW_H);
@@ -285,7 +295,12 @@ fn ladder_entry_drag_amend_and_kill_switch_flattens() {
     r.click("Confirm kill switch");
     r.market(3);
     r.until("flat book", |h| {
-        h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.position_qty(c) == 0 && s.working.is_empty())
+        h.state()
+            .view_model()
+            .trading()
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.position_qty(c) == 0 && s.working.is_empty())
     });
     assert_eq!(r.position(c), 0);
     r.panel("Positions", PanelId::Positions);
@@ -330,14 +345,16 @@ fn positions_panel_amends_and_cancels_a_working_order() {
     let mut r = Rig::new(TradingConfig::default());
     let c = front();
     r.panel("Trade", PanelId::Trade);
-    let bid = r.h.state().store().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap();
+    let bid = r.h.state().view_model().quote(SeriesId::Contract(c)).and_then(|q| q.bid).unwrap();
     r.set_field("Qty", "3");
     r.set_field("Limit price", &format!("{:.2}", bid - 0.10));
     r.until("preview", |h| h.query_by_label("Pre-trade PASS").is_some());
     r.click("Submit order");
     r.until("order entered", |h| h.query_by_label_contains("Order entered").is_some());
     r.market(1);
-    r.until("acknowledged", |h| h.state().store().trading().working().iter().any(|o| o.status == OrderStatus::Working));
+    r.until("acknowledged", |h| {
+        h.state().view_model().trading().working().iter().any(|o| o.status == OrderStatus::Working)
+    });
     r.panel("Positions", PanelId::Positions);
     assert!(r.has("Working order 1 qty 3"));
     r.click("Amend order 1");
@@ -397,7 +414,12 @@ fn enter_a_wti_brent_spread_see_both_legs_fill_and_the_grouped_position() {
     r.until("spread entered", |h| h.query_by_label_contains("Spread entered 1 legs").is_some());
     r.market(3);
     r.until("both legs filled", |h| {
-        h.state().store().trading().snapshot.as_ref().is_some_and(|s| s.spread(1).is_some_and(|x| x.filled_units == 2))
+        h.state()
+            .view_model()
+            .trading()
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.spread(1).is_some_and(|x| x.filled_units == 2))
     });
     r.until("spread activity", |h| h.query_by_label_contains("Activity Spread #1 WTI-Brent buy 2 entered").is_some());
     // Positions: each leg in its contract, and the spread grouped with its legs.
@@ -410,7 +432,7 @@ fn enter_a_wti_brent_spread_see_both_legs_fill_and_the_grouped_position() {
     assert!(r.has(&format!("Spread 1 leg {bz} sell 2 @")));
     assert!(r.has("Spread 1 held"));
     // The spread's entry price is the legs' fill prices combined.
-    let snap = r.h.state().store().trading().snapshot.clone().unwrap();
+    let snap = r.h.state().view_model().trading().snapshot.clone().unwrap();
     let row = snap.spread(1).unwrap();
     let entry = format!("{:.2}", row.legs[0].avg_fill_price.unwrap() - row.legs[1].avg_fill_price.unwrap());
     assert!(r.has(&format!("Spread 1 entry {entry}")), "entry {entry}");
@@ -430,7 +452,7 @@ fn enter_a_wti_brent_spread_see_both_legs_fill_and_the_grouped_position() {
     r.until("limit spread entered", |h| h.query_by_label_contains("Spread entered 2 legs").is_some());
     r.market(1);
     r.until("legs acknowledged", |h| {
-        let w = h.state().store().trading().working().to_vec();
+        let w = h.state().view_model().trading().working().to_vec();
         w.len() == 2 && w.iter().all(|o| o.status == OrderStatus::Working)
     });
     r.panel("Positions", PanelId::Positions);
@@ -496,7 +518,7 @@ fn a_limit_edit_lands_in_the_verified_audit_chain() {
     let mut r = Rig::new(TradingConfig::default());
     // An order entry first, so the edit is chained after other records.
     r.command(TradingCommand::Submit { request_id: 1, request: OrderRequest::market(front(), Side::Buy, 1) });
-    r.until("order entered", |h| h.state().store().trading().submitted.is_some());
+    r.until("order entered", |h| h.state().view_model().trading().submitted.is_some());
     let details = r#"{"limit": "max_var_usd", "old": 1000000, "new": 1500000, "file": "config/risk_limits.yaml"}"#;
     r.panel("Trade", PanelId::Trade);
     r.command(TradingCommand::RecordLimitEdit { details: details.into() });
@@ -524,7 +546,7 @@ fn the_ladder_says_when_it_has_the_top_of_book_only() {
     });
     let mut months: Vec<ContractId> =
         r.h.state()
-            .store()
+            .view_model()
             .board()
             .filter_map(|(id, _)| match id {
                 SeriesId::Contract(k) if k.market == Market::Wti && k >= c => Some(k),

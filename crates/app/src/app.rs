@@ -4,9 +4,11 @@
 //! status bar, and finally sends the trading commands the panels produced to the trading
 //! worker.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use crude_feeds::{FeedBatch, FeedCommand};
+use crude_kernel::services::trading::{TradingCommand, TradingUpdate, WorkerStatus};
+use crude_kernel::{DriverFeed, LiveKernel};
 use crude_model::{Clock, FeedKind, FeedStatus, Timestamp};
 use egui::{RichText, Stroke};
 use serde::{Deserialize, Serialize};
@@ -21,17 +23,15 @@ use crate::panels::positions::{self, PositionsCache, usd, usd_signed};
 use crate::panels::risk::{self, RiskCache, RiskPanelState};
 use crate::panels::signals::{self, SignalsPanelState};
 use crate::panels::trade::{self, TradeCache, TradeState};
-use crate::store::{Store, StoreConfig};
 use crate::theme;
-use crate::workers::curve::{CurveHandle, CurveView};
-use crate::workers::risk::{BookUpdate, RiskCommand, RiskHandle, RiskView};
-use crate::workers::signals::{SignalsHandle, SignalsView};
-use crate::workers::trading::{PreTradeCheckBox, TradingCommand, TradingHandle, WorkerStatus};
+use crate::view_model::{ViewModel, ViewModelConfig};
 
 /// Key under which the UI state is persisted by eframe.
 pub const STATE_KEY: &str = "crude.ui_state";
 /// Longest the UI thread spends applying feed events in one frame.
 pub const DRAIN_BUDGET_NS: i64 = 6_000_000;
+/// Most updates of each kernel service applied in one frame.
+pub const KERNEL_UPDATES_PER_FRAME: usize = 256;
 
 /// The panels that exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -85,9 +85,8 @@ pub struct UiState {
 
 /// The Crude desktop application.
 pub struct CrudeApp {
-    store: Store,
-    events: Option<mpsc::Receiver<FeedBatch>>,
-    commands: Option<mpsc::UnboundedSender<FeedCommand>>,
+    vm: ViewModel,
+    events: Option<DriverFeed>,
     wall: Arc<dyn Clock>,
     state: UiState,
     market_cache: MarketCache,
@@ -96,128 +95,63 @@ pub struct CrudeApp {
     source_label: String,
     /// Wall time the process started, until the first frame with live quotes is logged.
     started_wall: Option<Timestamp>,
-    /// The trading worker, when trading runs in this session.
-    trading: Option<TradingHandle>,
+    /// The kernel running the services, when any run in this session.
+    kernel: Option<LiveKernel>,
     trade_cache: TradeCache,
     positions_cache: PositionsCache,
     blotter_cache: BlotterCache,
-    /// Commands the panels produced this frame, sent to the trading worker after drawing.
+    /// Commands the panels produced this frame, sent to the kernel after drawing.
     outbox: Vec<TradingCommand>,
     /// The kill switch's confirmation is open.
     kill_confirm: bool,
-    /// The risk worker, when risk runs in this session.
-    risk: Option<RiskHandle>,
-    risk_view: RiskView,
     risk_cache: RiskCache,
-    /// Generation of the trading snapshot last sent to the risk worker.
-    risk_book_generation: Option<u64>,
-    /// The signals worker, when it runs; the view also explains why it does not.
-    signals: Option<SignalsHandle>,
-    signals_view: SignalsView,
-    /// The curve and spreads worker, when it runs.
-    curve: Option<CurveHandle>,
-    curve_view: CurveView,
     /// Kept alive for as long as the app runs: the feed tasks live on it.
     _runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl CrudeApp {
-    /// An app reading feed batches from `events`.
+    /// An app reading feed batches from `events` (the kernel's driver feed).
     pub fn new(
-        store_config: StoreConfig,
-        events: Option<mpsc::Receiver<FeedBatch>>,
-        commands: Option<mpsc::UnboundedSender<FeedCommand>>,
+        config: ViewModelConfig,
+        events: Option<DriverFeed>,
         wall: Arc<dyn Clock>,
         state: UiState,
         source_label: String,
     ) -> Self {
         Self {
-            store: Store::new(store_config),
+            vm: ViewModel::new(config),
             events,
-            commands,
             wall,
             state,
             market_cache: MarketCache::default(),
             themed: false,
             source_label,
             started_wall: None,
-            trading: None,
+            kernel: None,
             trade_cache: TradeCache::default(),
             positions_cache: PositionsCache::default(),
             blotter_cache: BlotterCache::default(),
             outbox: Vec::new(),
             kill_confirm: false,
-            risk: None,
-            risk_view: RiskView::default(),
             risk_cache: RiskCache::default(),
-            risk_book_generation: None,
-            signals: None,
-            signals_view: SignalsView::default(),
-            curve: None,
-            curve_view: CurveView::default(),
             _runtime: None,
         }
     }
 
-    /// Trade through `handle` (see [`crate::workers::TradingWorker::spawn`]): the Trade,
-    /// Positions and Blotter panels and the kill switch work from then on.
-    pub fn with_trading(mut self, handle: TradingHandle) -> Self {
-        self.store.apply_trading(crate::workers::TradingUpdate::Status(WorkerStatus::Starting));
-        self.trading = Some(handle);
+    /// Drive `kernel`: the panels show what its services report and send it what the
+    /// user asks. The Trade, Positions and Blotter panels and the kill switch work when
+    /// its trading service runs.
+    pub fn with_kernel(mut self, kernel: LiveKernel) -> Self {
+        if kernel.trading_runs() {
+            self.vm.apply_trading(TradingUpdate::Status(WorkerStatus::Starting));
+        }
+        self.kernel = Some(kernel);
         self
     }
 
-    /// Measure risk through `handle` (see [`crate::workers::risk::RiskWorker::spawn`]): the
-    /// Risk panel and the limit alerts work from then on. The book comes from the trading
-    /// worker's snapshots; without trading the risk worker is told the book is empty.
-    pub fn with_risk(mut self, handle: RiskHandle) -> Self {
-        self.risk = Some(handle);
-        self
-    }
-
-    /// Signals from `handle` (see [`crate::workers::signals::SignalsWorker::start_or_explain`]);
-    /// `view` carries the reason when the worker could not start.
-    pub fn with_signals(mut self, handle: Option<SignalsHandle>, view: SignalsView) -> Self {
-        self.signals = handle;
-        self.signals_view = view;
-        self
-    }
-
-    /// Curves, spreads, cracks and inventories from `handle` (see
-    /// [`crate::workers::curve::CurveWorker::spawn`]).
-    pub fn with_curve(mut self, handle: CurveHandle) -> Self {
-        self.curve = Some(handle);
-        self
-    }
-
-    /// What the curve worker last reported.
-    pub fn curve_view(&self) -> &CurveView {
-        &self.curve_view
-    }
-
-    /// The curve worker's view, for the shell to report a worker that could not start.
-    pub fn curve_view_mut(&mut self) -> &mut CurveView {
-        &mut self.curve_view
-    }
-
-    /// What the signals worker last reported.
-    pub fn signals_view(&self) -> &SignalsView {
-        &self.signals_view
-    }
-
-    /// The risk view, for the shell to report a risk worker that could not start.
-    pub fn risk_view_mut(&mut self) -> &mut RiskView {
-        &mut self.risk_view
-    }
-
-    /// What the risk worker last reported.
-    pub fn risk_view(&self) -> &RiskView {
-        &self.risk_view
-    }
-
-    /// The trading worker's handle, when trading runs.
-    pub fn trading(&self) -> Option<&TradingHandle> {
-        self.trading.as_ref()
+    /// The kernel, when one runs.
+    pub fn kernel(&self) -> Option<&LiveKernel> {
+        self.kernel.as_ref()
     }
 
     /// Log the time from `started` (process start) to the first frame showing quotes.
@@ -232,14 +166,14 @@ impl CrudeApp {
         self
     }
 
-    /// The store (read-only), for tests and benches.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The view model (read-only), for tests and benches.
+    pub fn view_model(&self) -> &ViewModel {
+        &self.vm
     }
 
-    /// The store, for tests and benches that feed it directly.
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
+    /// The view model, for tests and benches that feed it directly.
+    pub fn view_model_mut(&mut self) -> &mut ViewModel {
+        &mut self.vm
     }
 
     /// The persisted UI state.
@@ -247,24 +181,17 @@ impl CrudeApp {
         &self.state
     }
 
-    /// Apply queued trading updates, then queued feed batches, until the queues are empty
+    /// Apply queued kernel updates, then queued feed batches, until the queues are empty
     /// or the frame budget is spent. Returns whether anything remains queued.
     pub fn drain(&mut self) -> bool {
         let start = self.wall.now();
-        if let Some(t) = self.trading.as_mut() {
-            while let Some(u) = t.try_recv() {
-                self.store.apply_trading(u);
-                if self.wall.now().0 - start.0 > DRAIN_BUDGET_NS {
-                    return true;
-                }
+        let mut more = false;
+        if let Some(k) = self.kernel.as_mut() {
+            let vm = &mut self.vm;
+            more |= k.drain(KERNEL_UPDATES_PER_FRAME, |u| vm.apply_update(u));
+            if self.wall.now().0 - start.0 > DRAIN_BUDGET_NS {
+                return true;
             }
-        }
-        let mut more = self.drain_risk();
-        if let Some(s) = self.signals.as_mut() {
-            more |= s.drain(&mut self.signals_view);
-        }
-        if let Some(c) = self.curve.as_mut() {
-            more |= c.drain(&mut self.curve_view);
         }
         let Some(rx) = self.events.as_mut() else { return more };
         loop {
@@ -273,10 +200,10 @@ impl CrudeApp {
                     let now = self.wall.now();
                     if batch.history {
                         for ev in &batch.events {
-                            self.store.apply(ev, now);
+                            self.vm.apply(ev, now);
                         }
                     } else {
-                        self.store.apply_batch(&batch.events, batch.sent_wall, now);
+                        self.vm.apply_batch(&batch.events, batch.sent_wall, now);
                     }
                     if now.0 - start.0 > DRAIN_BUDGET_NS {
                         more |= !rx.is_empty();
@@ -286,57 +213,18 @@ impl CrudeApp {
                 Err(mpsc::error::TryRecvError::Empty) => return more,
                 Err(mpsc::error::TryRecvError::Disconnected) => {
                     self.events = None;
-                    if self.store.feed_status().is_streaming() {
+                    if self.vm.feed_status().is_streaming() {
                         let ev = crude_feeds::disconnected_event(
-                            self.store.feed_kind().unwrap_or(FeedKind::Simulated),
+                            self.vm.feed_kind().unwrap_or(FeedKind::Simulated),
                             "feed task stopped",
                             self.wall.now(),
                         );
-                        self.store.apply(&ev, self.wall.now());
+                        self.vm.apply(&ev, self.wall.now());
                     }
                     return more;
                 }
             }
         }
-    }
-
-    /// Applies the risk worker's updates, sends it the book when the trading snapshot
-    /// changed, and forwards saved limit edits to the audit log. Returns whether updates
-    /// remain queued.
-    fn drain_risk(&mut self) -> bool {
-        let Some(risk) = self.risk.as_mut() else { return false };
-        let more = risk.drain(&mut self.risk_view);
-        let snapshot = self.store.trading().snapshot.as_ref();
-        let generation = snapshot.map_or(0, |s| s.generation);
-        if self.risk_book_generation != Some(generation) {
-            let book = match snapshot {
-                Some(s) => Some(BookUpdate::from_trading(s)),
-                // No trading in this session: an empty book, so the panel still shows the
-                // limits.
-                None if self.trading.is_none() => {
-                    Some(BookUpdate { as_of: self.wall.now(), positions: Vec::new(), day_pnl_usd: 0.0 })
-                }
-                _ => None,
-            };
-            if let Some(book) = book {
-                risk.send(RiskCommand::Book(book));
-                self.risk_book_generation = Some(generation);
-            }
-        }
-        for details in self.risk_view.pending_audit.drain(..) {
-            self.outbox.push(TradingCommand::RecordLimitEdit { details });
-        }
-        if self.trading.is_some() {
-            // The VaR check of the engine in force runs with the trading worker's own
-            // limits check for every order; the daily drawdown limit trips its breaker.
-            if let Some(check) = self.risk_view.pending_check.take() {
-                self.outbox.push(TradingCommand::SetPreTradeCheck(PreTradeCheckBox::new(check)));
-            }
-            if let Some(limit) = self.risk_view.pending_daily_loss_limit.take() {
-                self.outbox.push(TradingCommand::SetDailyLossLimit(limit));
-            }
-        }
-        more
     }
 
     /// Draw one frame (used by eframe and by the kittest harness).
@@ -349,45 +237,43 @@ impl CrudeApp {
             ui.ctx().request_repaint();
         }
         let wall_now = self.wall.now();
-        self.store.stats.roll(wall_now);
+        self.vm.stats.roll(wall_now);
         // Ctrl+N: a new order, on the Trade panel (not while the kill switch asks).
         self.trade_cache.set_keys_enabled(!self.kill_confirm);
         if !self.kill_confirm && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::N)) {
             self.state.panel = PanelId::Trade;
             self.trade_cache.new_order(&mut self.state.trade);
         }
-        if top_bar(ui, &self.store) {
+        if top_bar(ui, &self.vm) {
             self.kill_confirm = true;
         }
-        if breaker_banner(ui, &self.store) {
+        if breaker_banner(ui, &self.vm) {
             self.outbox.push(TradingCommand::ResetCircuitBreaker);
         }
-        alerts::banner(ui, &self.risk_view.alerts, &mut self.risk_cache.alerts);
-        status_bar(ui, &self.store, wall_now, &self.source_label, self.trading.as_ref());
+        alerts::banner(ui, &self.vm.risk.alerts, &mut self.risk_cache.alerts);
+        status_bar(ui, &self.vm, wall_now, &self.source_label, self.kernel.as_ref().and_then(LiveKernel::trading_db));
         nav_rail(ui, &mut self.state.panel);
         egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::BG)).show(ui, |ui| match self.state.panel {
-            PanelId::Market => market::show(ui, &self.store, &mut self.state.market, &mut self.market_cache, wall_now),
-            PanelId::Signals => signals::show(ui, &self.signals_view, &mut self.state.signals),
-            PanelId::Curve => curve::show(ui, &self.curve_view, &mut self.state.curve),
+            PanelId::Market => market::show(ui, &self.vm, &mut self.state.market, &mut self.market_cache, wall_now),
+            PanelId::Signals => signals::show(ui, &self.vm.signals, &mut self.state.signals),
+            PanelId::Curve => curve::show(ui, &self.vm.curve, &mut self.state.curve),
             PanelId::Trade => {
-                trade::show(ui, &self.store, &mut self.state.trade, &mut self.trade_cache, &mut self.outbox, wall_now)
+                trade::show(ui, &self.vm, &mut self.state.trade, &mut self.trade_cache, &mut self.outbox, wall_now)
             }
-            PanelId::Positions => positions::show(ui, &self.store, &mut self.positions_cache, &mut self.outbox),
+            PanelId::Positions => positions::show(ui, &self.vm, &mut self.positions_cache, &mut self.outbox),
             PanelId::Blotter => {
                 egui::Frame::new().inner_margin(8.0).show(ui, |ui| {
-                    blotter::show(ui, &self.store, &mut self.state.blotter, &mut self.blotter_cache, &mut self.outbox);
+                    blotter::show(ui, &self.vm, &mut self.state.blotter, &mut self.blotter_cache, &mut self.outbox);
                 });
             }
             PanelId::Risk => {
                 let cmds = egui::Frame::new()
                     .inner_margin(8.0)
-                    .show(ui, |ui| {
-                        risk::show(ui, &self.risk_view, &mut self.state.risk, &mut self.risk_cache, wall_now)
-                    })
+                    .show(ui, |ui| risk::show(ui, &self.vm.risk, &mut self.state.risk, &mut self.risk_cache, wall_now))
                     .inner;
-                if let Some(r) = &self.risk {
+                if let Some(k) = &self.kernel {
                     for c in cmds {
-                        r.send(c);
+                        k.send(c);
                     }
                 }
             }
@@ -401,7 +287,7 @@ impl CrudeApp {
         }
         self.send_commands();
         if let Some(t0) = self.started_wall
-            && self.store.board().any(|(_, q)| q.bid.is_some() || q.last.is_some())
+            && self.vm.board().any(|(_, q)| q.bid.is_some() || q.last.is_some())
         {
             let ms = wall_now.secs_since(t0) * 1e3;
             tracing::info!(startup_ms = format!("{ms:.0}"), "first frame with live quotes");
@@ -416,7 +302,7 @@ impl CrudeApp {
     /// The kill switch's confirmation dialog.
     fn kill_switch_dialog(&mut self, ui: &mut egui::Ui) {
         let (orders, positions) =
-            self.store.trading().snapshot.as_ref().map_or((0, 0), |s| (s.working.len(), s.strategy_positions_open));
+            self.vm.trading().snapshot.as_ref().map_or((0, 0), |s| (s.working.len(), s.strategy_positions_open));
         let mut confirm = false;
         let mut close = false;
         let modal = egui::Modal::new(egui::Id::unique("kill_switch_confirm")).show(ui.ctx(), |ui| {
@@ -458,33 +344,21 @@ impl CrudeApp {
             return;
         }
         let cmds = std::mem::take(&mut self.outbox);
-        match &self.trading {
-            Some(t) => {
+        match &self.kernel {
+            Some(k) if k.trading_runs() => {
                 for c in cmds {
-                    if !t.send(c) {
-                        tracing::warn!("the trading worker has stopped; command dropped");
+                    if !k.send(c) {
+                        tracing::warn!("the trading service has stopped; command dropped");
                     }
                 }
             }
-            None => tracing::warn!(commands = cmds.len(), "trading is not running in this session; commands dropped"),
+            _ => tracing::warn!(commands = cmds.len(), "trading is not running in this session; commands dropped"),
         }
     }
 
     fn shutdown(&mut self) {
-        if let Some(c) = &self.commands {
-            let _ = c.send(FeedCommand::Shutdown);
-        }
-        if let Some(t) = self.trading.as_mut() {
-            t.shutdown();
-        }
-        if let Some(r) = self.risk.as_mut() {
-            r.shutdown();
-        }
-        if let Some(s) = self.signals.take() {
-            s.shutdown();
-        }
-        if let Some(c) = self.curve.take() {
-            c.shutdown();
+        if let Some(mut k) = self.kernel.take() {
+            k.shutdown();
         }
     }
 }
@@ -523,7 +397,7 @@ fn badge(ui: &mut egui::Ui, kind: Option<FeedKind>) {
 }
 
 /// Draws the top bar; returns whether the kill switch was pressed.
-fn top_bar(ui: &mut egui::Ui, store: &Store) -> bool {
+fn top_bar(ui: &mut egui::Ui, store: &ViewModel) -> bool {
     let mut kill = false;
     egui::Panel::top("top_bar")
         .frame(
@@ -574,7 +448,7 @@ fn top_bar(ui: &mut egui::Ui, store: &Store) -> bool {
 }
 
 /// Draws the circuit-breaker banner while it is tripped; returns whether reset was pressed.
-fn breaker_banner(ui: &mut egui::Ui, store: &Store) -> bool {
+fn breaker_banner(ui: &mut egui::Ui, store: &ViewModel) -> bool {
     let Some(s) = store.trading().snapshot.as_ref().filter(|s| s.breaker_tripped) else { return false };
     let mut reset = false;
     egui::Panel::top("breaker_banner")
@@ -596,7 +470,7 @@ fn breaker_banner(ui: &mut egui::Ui, store: &Store) -> bool {
     reset
 }
 
-fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &str, trading: Option<&TradingHandle>) {
+fn status_bar(ui: &mut egui::Ui, store: &ViewModel, wall_now: Timestamp, source: &str, trading_db: Option<&Path>) {
     egui::Panel::bottom("status_bar")
         .frame(
             egui::Frame::new()
@@ -624,7 +498,9 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
                 r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Tick rate {rate}")));
                 ui.separator();
                 let lat = match (store.stats.latency_percentile_us(50.0), store.stats.latency_percentile_us(99.0)) {
-                    (Some(p50), Some(p99)) => format!("tick-to-store p50 {p50} µs  p99 {p99} µs"),
+                    (Some(p50), Some(p99)) => {
+                        format!("tick-to-store p50 {}  p99 {}", format::latency_ms(p50), format::latency_ms(p99))
+                    }
                     _ => "tick-to-store —".to_string(),
                 };
                 ui.label(RichText::new(lat).monospace());
@@ -640,7 +516,7 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
                         .monospace()
                         .color(theme::MUTED),
                 );
-                if let Some(t) = trading {
+                if let Some(db) = trading_db {
                     ui.separator();
                     let (text, color) = match &store.trading().status {
                         Some(WorkerStatus::Ready) => ("ready".to_string(), theme::PROFIT),
@@ -652,7 +528,7 @@ fn status_bar(ui: &mut egui::Ui, store: &Store, wall_now: Timestamp, source: &st
                     let label = format!("Trading: {text}");
                     let r = ui.label(RichText::new(&label).monospace().color(color));
                     r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, label.clone()));
-                    ui.label(RichText::new(t.db_path().display().to_string()).monospace().small().color(theme::MUTED));
+                    ui.label(RichText::new(db.display().to_string()).monospace().small().color(theme::MUTED));
                 }
             });
         });
@@ -701,7 +577,7 @@ mod tests {
         state.market.timeframe = crude_model::Timeframe::H1;
         state.market.curve_market = crude_model::Market::Rbob;
         state.market.view.show_ema = true;
-        let mut app = CrudeApp::new(StoreConfig::default(), None, None, wall.clone(), state, String::new());
+        let mut app = CrudeApp::new(ViewModelConfig::default(), None, wall.clone(), state, String::new());
         let mut storage = MemStorage::default();
         eframe::App::save(&mut app, &mut storage);
         let restored: UiState = eframe::get_value(&storage, STATE_KEY).expect("state saved");

@@ -7,15 +7,12 @@ use crude_model::{Market, Timestamp};
 
 /// Decimals a market's prices are shown with (tick 0.01 $/bbl, 0.0001 $/gal).
 pub fn decimals(m: Market) -> usize {
-    if m.quoted_per_gallon() { 4 } else { 2 }
+    m.price_decimals()
 }
 
 /// A price with the market's decimals, or an em dash.
 pub fn price(m: Market, v: Option<f64>) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!("{:.*}", decimals(m), x),
-        _ => "—".to_string(),
-    }
+    m.format_price(v)
 }
 
 /// A signed change with the market's decimals.
@@ -61,6 +58,18 @@ pub fn axis_time(t: Timestamp, daily: bool) -> String {
     }
 }
 
+/// A latency given in microseconds, in milliseconds: `0.42 ms`, `12.3 ms`, `1,583 ms`.
+pub fn latency_ms(us: u32) -> String {
+    let ms = f64::from(us) / 1_000.0;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{} ms", volume(ms.round() as u64))
+    }
+}
+
 /// Seconds as a short age: `0.4s`, `12s`, `3m`, `2h`.
 pub fn age(secs: f64) -> String {
     if !secs.is_finite() || secs < 0.0 {
@@ -78,6 +87,13 @@ pub fn age(secs: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn latency_reads_in_milliseconds() {
+        assert_eq!(super::latency_ms(420), "0.42 ms");
+        assert_eq!(super::latency_ms(12_345), "12.3 ms");
+        assert_eq!(super::latency_ms(158_264_000), "158,264 ms");
+    }
+
     use super::*;
 
     #[test]

@@ -16,11 +16,11 @@ use crude_analytics::{
     CrackRatio, CurveState, TermStructureConfig, calendar_spread, term_structure_history, week_ending_for_release,
 };
 use crude_app::panels::curve::{CurvePanelState, show};
-use crude_app::workers::curve::{
-    CrackKind, CurveHandle, CurveHistorySource, CurveView, CurveWorker, CurveWorkerConfig, HistoryStatus,
-};
 use crude_feeds::sim::{MarketSimulator, SimConfig, simulate_daily};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
+use crude_kernel::services::curve::{
+    CrackKind, CurveHandle, CurveHistorySource, CurveService, CurveView, CurveWorkerConfig, HistoryStatus,
+};
 use crude_model::{CurvePoint, CurveSnapshot, LiveClock, Market, MarketEvent, Timestamp, session_bounds, trading_date};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -44,7 +44,7 @@ impl Rig {
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
             let _ = wtx.lock().map(|t| t.send(()));
         });
-        let handle = CurveWorker::spawn(config, rx, notify).unwrap();
+        let handle = CurveService::spawn(config, rx, notify).unwrap();
         Rig { handle, tx, woke, view: CurveView::default() }
     }
 
@@ -66,7 +66,7 @@ impl Rig {
         panic!("timed out waiting for {what}: {:?} {:?} {:?}", self.view.status, self.view.history, self.view.errors);
     }
 
-    fn harness(self, state: CurvePanelState) -> Harness<'static, State> {
+    fn harness(mut self, state: CurvePanelState) -> Harness<'static, State> {
         let view = self.view.clone();
         self.handle.shutdown();
         Harness::builder()

@@ -15,9 +15,9 @@ use chrono::TimeZone;
 use chrono_tz::America::New_York;
 use crude_app::panels::positions::usd_signed;
 use crude_app::panels::signals::{SignalsPanelState, show};
-use crude_app::workers::signals::{SignalsStatus, SignalsView, SignalsWorker, SignalsWorkerConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, ReplayFeed, SimFeed, load_bar_file};
+use crude_kernel::services::signals::{SignalsService, SignalsStatus, SignalsView, SignalsWorkerConfig};
 use crude_model::{LiveClock, Market, MarketEvent, Timestamp};
 use crude_signals::{BarFields, SignalEngine, SignalSnapshot, SignalsConfig};
 use egui_kittest::Harness;
@@ -41,7 +41,7 @@ fn run_worker(batches: Vec<FeedBatch>, done: impl Fn(&SignalsView) -> bool) -> S
     let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
         let _ = wtx.lock().map(|t| t.send(()));
     });
-    let mut handle = SignalsWorker::spawn(cfg, rx, notify).unwrap();
+    let mut handle = SignalsService::spawn(cfg, rx, notify).unwrap();
     for b in batches {
         tx.try_send(b).unwrap();
     }

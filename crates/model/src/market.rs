@@ -67,6 +67,19 @@ impl Market {
         matches!(self, Market::Rbob | Market::HeatingOil)
     }
 
+    /// Decimals the market's prices are shown with (tick 0.01 $/bbl, 0.0001 $/gal).
+    pub const fn price_decimals(self) -> usize {
+        if self.quoted_per_gallon() { 4 } else { 2 }
+    }
+
+    /// A price with the market's decimals, or an em dash when there is none.
+    pub fn format_price(self, v: Option<f64>) -> String {
+        match v {
+            Some(x) if x.is_finite() => format!("{:.*}", self.price_decimals(), x),
+            _ => "—".to_string(),
+        }
+    }
+
     /// Index into [`Market::ALL`].
     pub const fn index(self) -> usize {
         match self {

@@ -20,6 +20,7 @@
 //!
 //! Errors are [`RiskCliError`]; [`RiskCliError::exit_code`] gives the CLI's exit status.
 
+mod alerts;
 mod backtest;
 mod black76;
 mod book;
@@ -36,6 +37,7 @@ mod pretrade;
 mod series;
 mod stress;
 
+pub use alerts::{ALERT_LIST_CAP, Alert, DEFAULT_COOLDOWN_SECS, LimitAlerts, amount, limit_amount, percent, zone_name};
 pub use backtest::{
     BACKTEST_CONFIDENCE, BACKTEST_DAYS, KupiecResult, MIN_BACKTEST_DAYS, TrafficLight, VarBacktest,
     basel_traffic_light, count_exceptions, kupiec_pof, parametric_var_backtest,

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::panels::positions::{usd, usd_signed};
-use crate::store::Store;
 use crate::theme::{self, labeled};
-use crate::workers::trading::{BlotterLine, BlotterQuery, TradingCommand, WorkerStatus};
+use crate::view_model::ViewModel;
+use crude_kernel::services::trading::{BlotterLine, BlotterQuery, TradingCommand, WorkerStatus};
 
 /// Row height of the blotter table, points.
 pub const ROW_H: f32 = 18.0;
@@ -88,7 +88,7 @@ fn header(ui: &mut egui::Ui, text: &str) {
 /// Draw the Blotter panel.
 pub fn show(
     ui: &mut egui::Ui,
-    store: &Store,
+    store: &ViewModel,
     state: &mut BlotterState,
     cache: &mut BlotterCache,
     out: &mut Vec<TradingCommand>,

@@ -3,7 +3,7 @@
 //! table, a crack spread against its seasonal band, the WTI–Brent spread with the Brent–WTI
 //! arb, and the weekly inventory surprises.
 //!
-//! It draws from the [`CurveView`] the curve worker fills ([`crate::workers::curve`]); it
+//! It draws from the [`CurveView`] the curve worker fills ([`crude_kernel::services::curve`]); it
 //! does no I/O and no analytics, and every series it hands to egui_plot is already bounded
 //! by the worker. History from the simulator is labelled "simulated history" wherever it is
 //! drawn. Every figure a test or a screen reader needs has a stable accessible label such
@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::theme;
-use crate::workers::curve::{
-    CrackKind, CrackSeries, CurveData, CurveLine, CurveStatus, CurveView, DataOrigin, HistoryStatus, InventorySeries,
-    MarketCurve, WtiBrentSeries, date_from_days, days_since_epoch,
+use crude_kernel::services::curve::{
+    ChartPoint, CrackKind, CrackSeries, CurveData, CurveLine, CurveStatus, CurveView, DataOrigin, HistoryStatus,
+    InventorySeries, MarketCurve, WtiBrentSeries, date_from_days, days_since_epoch,
 };
 
 /// What the user picked on the panel (persisted).
@@ -267,15 +267,15 @@ fn curve_chart(ui: &mut egui::Ui, m: Market, mc: Option<&MarketCurve>) {
                 let style =
                     if o.line.origin == DataOrigin::Feed { LineStyle::Solid } else { LineStyle::dashed_dense() };
                 pui.line(
-                    Line::new(line_name(o.label, &o.line), PlotPoints::Borrowed(&o.line.points))
+                    Line::new(line_name(o.label, &o.line), plot_points(&o.line.points))
                         .color(color)
                         .style(style)
                         .width(1.2),
                 );
             }
             let name = line_name("Now", &mc.current);
-            pui.line(Line::new(name.clone(), PlotPoints::Borrowed(&mc.current.points)).color(theme::ACCENT).width(2.2));
-            pui.points(Points::new(name, PlotPoints::Borrowed(&mc.current.points)).color(theme::ACCENT).radius(2.5));
+            pui.line(Line::new(name.clone(), plot_points(&mc.current.points)).color(theme::ACCENT).width(2.2));
+            pui.points(Points::new(name, plot_points(&mc.current.points)).color(theme::ACCENT).radius(2.5));
         });
 }
 
@@ -509,20 +509,18 @@ fn crack_chart(ui: &mut egui::Ui, c: &CrackSeries) {
                     );
                 }
                 pui.line(
-                    Line::new(format!("{}-{} mean", s.first_year, s.last_year), PlotPoints::Borrowed(&s.mean))
+                    Line::new(format!("{}-{} mean", s.first_year, s.last_year), plot_points(&s.mean))
                         .color(theme::faded(theme::ACCENT, 0.7))
                         .style(LineStyle::dashed_loose())
                         .width(1.2),
                 );
             }
             pui.line(
-                Line::new(format!("{}", year - 1), PlotPoints::Borrowed(&c.previous_year))
+                Line::new(format!("{}", year - 1), plot_points(&c.previous_year))
                     .color(theme::faded(theme::MUTED, 0.8))
                     .width(1.0),
             );
-            pui.line(
-                Line::new(format!("{year}"), PlotPoints::Borrowed(&c.current_year)).color(theme::WARNING).width(2.0),
-            );
+            pui.line(Line::new(format!("{year}"), plot_points(&c.current_year)).color(theme::WARNING).width(2.0));
         });
 }
 
@@ -570,12 +568,10 @@ fn wti_brent_section(ui: &mut egui::Ui, wb: Option<&WtiBrentSeries>) {
             for s in &wb.segments {
                 let color = segment_color(s.origin);
                 pui.line(
-                    Line::new(format!("WTI-Brent, {}", s.label), PlotPoints::Borrowed(&s.wti_brent))
-                        .color(color)
-                        .width(1.5),
+                    Line::new(format!("WTI-Brent, {}", s.label), plot_points(&s.wti_brent)).color(color).width(1.5),
                 );
                 pui.line(
-                    Line::new(format!("Arb, {}", s.label), PlotPoints::Borrowed(&s.arb))
+                    Line::new(format!("Arb, {}", s.label), plot_points(&s.arb))
                         .color(theme::faded(color, 0.6))
                         .style(LineStyle::dashed_dense())
                         .width(1.0),
@@ -692,6 +688,11 @@ fn inventory_row(ui: &mut egui::Ui, p: Product, a: &ProductAnalytics) {
     };
     named(ui, RichText::new(&vs).monospace(), format!("{name} vs 5-year average {vs}"));
     named(ui, RichText::new(&pos).small(), format!("{name} 5-year range position {pos}"));
+}
+
+/// A series for egui_plot (the figures are small: tenors, weeks, a few years of days).
+fn plot_points(points: &[ChartPoint]) -> PlotPoints<'static> {
+    PlotPoints::Owned(points.iter().map(|p| egui_plot::PlotPoint::new(p.x, p.y)).collect())
 }
 
 #[cfg(test)]

@@ -21,9 +21,9 @@ use crude_model::{ContractId, OrderRequest, SeriesId, Side, parse_qty};
 use egui::{Align2, Color32, RichText, Sense, Stroke, pos2, vec2};
 
 use crate::format;
-use crate::store::Store;
 use crate::theme;
-use crate::workers::trading::TradingCommand;
+use crate::view_model::ViewModel;
+use crude_kernel::services::trading::TradingCommand;
 use crude_trading::AmendRequest;
 
 /// Row height of the ladder, points.
@@ -90,7 +90,7 @@ pub fn ticks_of(price: f64, tick: f64) -> i64 {
 /// Draw the ladder of `contract`; returns what the user asked for.
 pub fn show(
     ui: &mut egui::Ui,
-    store: &Store,
+    store: &ViewModel,
     contract: ContractId,
     tick: f64,
     ladder_qty: &mut String,

@@ -10,8 +10,8 @@ use crate::chart::{self, ChartView};
 use crate::format;
 use crate::overlays::OverlayCache;
 use crate::panels::trade::OrderTicketPrefill;
-use crate::store::{QuoteState, Store};
 use crate::theme;
+use crate::view_model::{QuoteState, ViewModel};
 
 /// A quote older than this (wall time) is shown greyed as stale.
 pub const STALE_SECS: f64 = 30.0;
@@ -54,7 +54,13 @@ pub struct MarketCache {
 }
 
 /// Draw the Market panel.
-pub fn show(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, cache: &mut MarketCache, wall_now: Timestamp) {
+pub fn show(
+    ui: &mut egui::Ui,
+    store: &ViewModel,
+    state: &mut MarketState,
+    cache: &mut MarketCache,
+    wall_now: Timestamp,
+) {
     let streaming = store.feed_status().is_streaming();
     egui::Panel::left("market_board")
         .resizable(true)
@@ -78,7 +84,7 @@ fn header(ui: &mut egui::Ui, text: &str) {
     ui.label(RichText::new(text).color(theme::MUTED).small().strong());
 }
 
-fn quote_board(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, wall_now: Timestamp, streaming: bool) {
+fn quote_board(ui: &mut egui::Ui, store: &ViewModel, state: &mut MarketState, wall_now: Timestamp, streaming: bool) {
     ui.horizontal(|ui| {
         header(ui, "QUOTE BOARD");
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -246,7 +252,7 @@ fn sparkline(
     painter.add(egui::Shape::line(pts, Stroke::new(1.2, color)));
 }
 
-fn tiles(ui: &mut egui::Ui, store: &Store) {
+fn tiles(ui: &mut egui::Ui, store: &ViewModel) {
     ui.horizontal(|ui| {
         for (title, label, series, unit) in [
             ("WTI–BRENT", "WTI-Brent spread", store.wti_brent(), "$/bbl"),
@@ -283,7 +289,7 @@ fn tiles(ui: &mut egui::Ui, store: &Store) {
     });
 }
 
-fn chart_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState, cache: &mut MarketCache) {
+fn chart_area(ui: &mut egui::Ui, store: &ViewModel, state: &mut MarketState, cache: &mut MarketCache) {
     let default_series =
         store.front(Market::Wti).map(SeriesId::Contract).or_else(|| store.charted_series().first().copied());
     let series = state
@@ -373,7 +379,7 @@ pub fn curve_shape(prices: &[f64]) -> &'static str {
     }
 }
 
-fn curve_area(ui: &mut egui::Ui, store: &Store, state: &mut MarketState) {
+fn curve_area(ui: &mut egui::Ui, store: &ViewModel, state: &mut MarketState) {
     let m = state.curve_market;
     let hist = store.curve(m);
     ui.horizontal(|ui| {

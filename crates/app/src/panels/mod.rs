@@ -1,6 +1,6 @@
-//! One module per panel. Panels draw from the [`crate::store::Store`]; they do no I/O and
+//! One module per panel. Panels draw from the [`crate::view_model::ViewModel`]; they do no I/O and
 //! no heavy maths. Trading panels return what the user asked for as
-//! [`crate::workers::TradingCommand`]s, which the shell sends to the trading worker.
+//! [`crude_kernel::services::trading::TradingCommand`]s, which the shell sends to the trading worker.
 
 pub mod alerts;
 pub mod blotter;

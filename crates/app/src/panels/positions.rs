@@ -9,9 +9,9 @@ use crude_trading::AmendRequest;
 use egui::{RichText, vec2};
 
 use crate::format;
-use crate::store::Store;
 use crate::theme::{self, labeled};
-use crate::workers::trading::{BlotterLine, PositionRow, SpreadPositionRow, TradingCommand, TradingSnapshot};
+use crate::view_model::ViewModel;
+use crude_kernel::services::trading::{BlotterLine, PositionRow, SpreadPositionRow, TradingCommand, TradingSnapshot};
 
 /// US dollars with thousands separators and cents: `$1,234.50`, `-$20.00`.
 pub fn usd(v: f64) -> String {
@@ -54,12 +54,12 @@ fn money(ui: &mut egui::Ui, v: f64, label: String) {
 }
 
 /// Draw the Positions panel.
-pub fn show(ui: &mut egui::Ui, store: &Store, cache: &mut PositionsCache, out: &mut Vec<TradingCommand>) {
+pub fn show(ui: &mut egui::Ui, store: &ViewModel, cache: &mut PositionsCache, out: &mut Vec<TradingCommand>) {
     let view = store.trading();
     let Some(snap) = view.snapshot.as_ref() else {
         let text = match &view.status {
             None => "Trading is not running in this session".to_string(),
-            Some(crate::workers::trading::WorkerStatus::Stopped(why)) => format!("Trading stopped: {why}"),
+            Some(crude_kernel::services::trading::WorkerStatus::Stopped(why)) => format!("Trading stopped: {why}"),
             Some(_) => "Waiting for the trading engine (it starts with the first market data)".to_string(),
         };
         ui.add_space(20.0);

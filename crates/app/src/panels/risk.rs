@@ -16,9 +16,10 @@ use egui_plot::{Bar, BarChart, Legend, Plot, VLine};
 use serde::{Deserialize, Serialize};
 
 use crate::format;
-use crate::panels::alerts::{self, AlertsUiState, amount, limit_amount, percent, zone_color, zone_name};
+use crate::panels::alerts::{self, AlertsUiState, zone_color};
 use crate::theme::{self, labeled};
-use crate::workers::risk::{RiskCommand, RiskComputed, RiskStatus, RiskView};
+use crude_kernel::services::risk::{RiskCommand, RiskComputed, RiskStatus, RiskView};
+use crude_risk::{amount, limit_amount, percent, zone_name};
 
 /// Range of the price-shift sliders, percent.
 pub const SHIFT_RANGE_PCT: f64 = 50.0;

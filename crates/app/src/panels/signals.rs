@@ -4,7 +4,7 @@
 //! their outcomes, and the cumulative signal P&L chart.
 //!
 //! Everything comes from the [`SignalsView`] the signals worker fills
-//! ([`crate::workers::signals`]); the panel only formats. Every figure a test or a screen
+//! ([`crude_kernel::services::signals`]); the panel only formats. Every figure a test or a screen
 //! reader needs carries a stable accessible label, e.g. `CL composite LONG`,
 //! `CL confidence 63`, `CL ma_crossover weight 0.200`, `CL perf composite hit rate 55.0%`.
 
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::format;
 use crate::panels::positions::usd_signed;
 use crate::theme::{self, labeled};
-use crate::workers::signals::{HistoryRow, MarketSignals, SignalsStatus, SignalsView};
+use crude_kernel::services::signals::{HistoryRow, MarketSignals, SignalsStatus, SignalsView};
 
 /// What the user selected on the Signals panel (persisted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 use crate::format;
 use crate::panels::ladder::{self, LadderAction, LadderState};
 use crate::panels::positions::usd;
-use crate::store::Store;
 use crate::theme::{self, labeled};
-use crate::workers::trading::{ActivityLevel, TicketError, TradingCommand, TradingView, WorkerStatus};
+use crate::view_model::ViewModel;
+use crude_kernel::services::trading::{ActivityLevel, TicketError, TradingCommand, TradingView, WorkerStatus};
 
 /// Quiet time after the last field change before the preview is requested.
 pub const PREVIEW_DEBOUNCE_MS: i64 = 150;
@@ -278,7 +278,7 @@ impl TradeCache {
 }
 
 /// The trading date contract codes resolve against: the engine's, else the feed's.
-fn reference_date(store: &Store) -> Option<chrono::NaiveDate> {
+fn reference_date(store: &ViewModel) -> Option<chrono::NaiveDate> {
     store.trading().snapshot.as_ref().map(|s| s.trading_date).or_else(|| store.feed_time().map(trading_date))
 }
 
@@ -485,7 +485,7 @@ fn send_entry(cache: &mut TradeCache, req: TicketRequest, out: &mut Vec<TradingC
 /// Draw the Trade panel.
 pub fn show(
     ui: &mut egui::Ui,
-    store: &Store,
+    store: &ViewModel,
     state: &mut TradeState,
     cache: &mut TradeCache,
     out: &mut Vec<TradingCommand>,
@@ -658,7 +658,7 @@ fn field(ui: &mut egui::Ui, label: &str, value: &mut String, width: f32, ids: &m
 #[allow(clippy::too_many_arguments)]
 fn ticket(
     ui: &mut egui::Ui,
-    store: &Store,
+    store: &ViewModel,
     state: &mut TradeState,
     cache: &mut TradeCache,
     request: &Result<TicketRequest, TicketError>,
@@ -723,7 +723,7 @@ fn ticket(
 }
 
 /// The outright contract picker: market, then month among the listed contracts.
-fn outright_contract(ui: &mut egui::Ui, store: &Store, state: &mut TradeState, field_ids: &mut Vec<egui::Id>) {
+fn outright_contract(ui: &mut egui::Ui, store: &ViewModel, state: &mut TradeState, field_ids: &mut Vec<egui::Id>) {
     let date = reference_date(store);
     let current = date.and_then(|d| parse_order_symbol(&state.contract, d).ok().map(|s| s.resolve(d)));
     ui.horizontal(|ui| {
@@ -906,7 +906,7 @@ fn trading_state_line(ui: &mut egui::Ui, view: &TradingView) {
 /// are priced, its limit price; then the spread's price from the quotes' mids.
 fn spread_legs(
     ui: &mut egui::Ui,
-    store: &Store,
+    store: &ViewModel,
     state: &mut TradeState,
     cache: &mut TradeCache,
     request: &Result<TicketRequest, TicketError>,
@@ -1053,7 +1053,7 @@ fn request_preview(
 
 fn preview(
     ui: &mut egui::Ui,
-    store: &Store,
+    store: &ViewModel,
     cache: &mut TradeCache,
     req: &TicketRequest,
     out: &mut Vec<TradingCommand>,

@@ -55,8 +55,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
@@ -72,9 +70,9 @@ use crude_model::{
     Clock, ContractId, CurvePoint, CurveSnapshot, HolidayCalendar, InventoryReport, Market, MarketEvent, Quote,
     Timestamp, session_bounds, trading_date,
 };
-use egui_plot::PlotPoint;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+
+use crate::service::{self, BackgroundJob, Generational, Notify, Outbox, Service, ServiceHandle, View};
 
 /// Most error messages the view keeps (oldest dropped first).
 pub const ERRORS_CAP: usize = 20;
@@ -84,8 +82,6 @@ pub const SPREAD_FAR_TENORS: std::ops::RangeInclusive<usize> = 2..=12;
 pub const OVERLAYS: [(&str, i64); 3] = [("1 week ago", 7), ("1 month ago", 30), ("3 months ago", 91)];
 /// How much older than its target date an overlay's curve may be (holidays, gaps).
 const OVERLAY_TOLERANCE_DAYS: i64 = 7;
-/// Most feed batches applied before the worker looks at its control channel again.
-const BATCHES_PER_TURN: usize = 64;
 /// Most curve points a market's curve may have in the view.
 const MAX_CURVE_POINTS: usize = 48;
 
@@ -422,7 +418,7 @@ pub struct CurveLine {
     /// Contracts, front first.
     pub contracts: Vec<ContractId>,
     /// `(tenor, price)`.
-    pub points: Vec<PlotPoint>,
+    pub points: Vec<ChartPoint>,
 }
 
 /// A past curve drawn behind the current one.
@@ -476,7 +472,7 @@ pub struct SeasonalSeries {
     /// Last ISO year in the profile.
     pub last_year: i32,
     /// Weekly mean over the years, `(week, mean)`.
-    pub mean: Vec<PlotPoint>,
+    pub mean: Vec<ChartPoint>,
     /// Weeks that have a band (same length as `lower` and `upper`).
     pub band_weeks: Vec<f64>,
     /// Lower edge of the band.
@@ -499,9 +495,9 @@ pub struct CrackSeries {
     /// The current ISO year.
     pub year: i32,
     /// Weekly means of the current ISO year, `(week, USD/bbl)`.
-    pub current_year: Vec<PlotPoint>,
+    pub current_year: Vec<ChartPoint>,
     /// Weekly means of the previous ISO year.
-    pub previous_year: Vec<PlotPoint>,
+    pub previous_year: Vec<ChartPoint>,
     /// The seasonal profile, or why there is none.
     pub seasonal: Result<SeasonalSeries, String>,
     /// Daily observations used.
@@ -517,9 +513,9 @@ pub struct SpreadSegment {
     /// Where it comes from.
     pub origin: DataOrigin,
     /// WTI − Brent, USD/bbl.
-    pub wti_brent: Vec<PlotPoint>,
+    pub wti_brent: Vec<ChartPoint>,
     /// Brent − WTI − transport cost, USD/bbl.
-    pub arb: Vec<PlotPoint>,
+    pub arb: Vec<ChartPoint>,
     /// First and last date.
     pub span: (NaiveDate, NaiveDate),
     /// Observations before reduction to the chart's points.
@@ -620,96 +616,128 @@ impl CurveView {
     }
 }
 
-enum Control {
-    Shutdown,
+/// One point of a chart series (`x` in the series' unit: days since the epoch, a tenor
+/// number or a week of the year).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ChartPoint {
+    pub x: f64,
+    pub y: f64,
 }
 
-/// The UI's end of the curve worker.
-pub struct CurveHandle {
-    control: mpsc::UnboundedSender<Control>,
-    updates: mpsc::UnboundedReceiver<CurveUpdate>,
-    consumed: Arc<AtomicU64>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for CurveHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CurveHandle").field("running", &self.thread.is_some()).finish_non_exhaustive()
+impl ChartPoint {
+    /// The point `(x, y)`.
+    pub const fn new(x: f64, y: f64) -> Self {
+        Self { x, y }
     }
 }
 
-/// Most updates one [`CurveHandle::drain`] applies.
-const DRAIN_MAX: usize = 64;
+/// The driver's end of the running curve service.
+pub type CurveHandle = ServiceHandle<CurveService>;
 
-impl CurveHandle {
-    /// Applies the queued updates to `view` without waiting (at most 64); returns whether
-    /// anything changed. Taking figures tells the worker it may send the next.
-    pub fn drain(&mut self, view: &mut CurveView) -> bool {
-        let mut changed = false;
-        for _ in 0..DRAIN_MAX {
-            let Ok(u) = self.updates.try_recv() else { break };
-            if let CurveUpdate::Data(d) = &u {
-                self.consumed.fetch_max(d.generation, Ordering::AcqRel);
-            }
-            view.apply(u);
-            changed = true;
-        }
-        changed
-    }
-
-    /// Stops the worker and waits for it (a simulated history still being generated
-    /// finishes on its own thread and is discarded).
-    pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        let _ = self.control.send(Control::Shutdown);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+impl Generational for CurveUpdate {
+    fn generation(&self) -> Option<u64> {
+        match self {
+            CurveUpdate::Data(d) => Some(d.generation),
+            _ => None,
         }
     }
 }
 
-impl Drop for CurveHandle {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Starts the curve worker.
-pub struct CurveWorker;
-
-impl CurveWorker {
-    /// Starts the worker thread on `feed` (a tap of the feed). `notify` is called after
-    /// updates are sent (the app passes `egui::Context::request_repaint`).
+impl CurveService {
+    /// The service for `config`, reporting to `out`.
     ///
     /// # Errors
-    /// [`CurveWorkerConfig::validate`]'s errors, [`CurveError::Spawn`].
-    pub fn spawn(
-        config: CurveWorkerConfig,
-        feed: mpsc::Receiver<FeedBatch>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) -> Result<CurveHandle, CurveError> {
+    /// [`CurveWorkerConfig::validate`]'s errors, [`CurveError::Analytics`] when the
+    /// engine cannot be built.
+    pub fn new(config: CurveWorkerConfig, out: Outbox<CurveUpdate>) -> Result<Self, CurveError> {
         config.validate()?;
         let engine = Engine::new(&config)?;
-        let (control_tx, control_rx) = mpsc::unbounded_channel();
-        let (up_tx, up_rx) = mpsc::unbounded_channel();
-        let consumed = Arc::new(AtomicU64::new(0));
-        let worker = Worker {
+        Ok(Self {
             cfg: config,
             engine,
-            updates: up_tx,
-            notify,
-            consumed: Arc::clone(&consumed),
-            sent: false,
+            out,
             dirty: false,
             last_sent_wall: None,
             last_error: None,
-        };
-        let thread =
-            std::thread::Builder::new().name("crude-curve".into()).spawn(move || worker.run(control_rx, feed))?;
-        Ok(CurveHandle { control: control_tx, updates: up_rx, consumed, thread: Some(thread) })
+            history_started: false,
+            job: None,
+            feed_open: true,
+            status: CurveStatus::WaitingForData,
+        })
+    }
+}
+
+impl CurveService {
+    /// Starts the service alone on its own thread, reading `feed` (tests and tools).
+    ///
+    /// # Errors
+    /// As [`Self::new`], and [`CurveError::Spawn`].
+    pub fn spawn(
+        config: CurveWorkerConfig,
+        feed: tokio::sync::mpsc::Receiver<FeedBatch>,
+        notify: Notify,
+    ) -> Result<CurveHandle, CurveError> {
+        service::start_alone(|out| Self::new(config, out), feed, notify)
+    }
+}
+
+impl View<CurveUpdate> for CurveView {
+    fn apply(&mut self, u: CurveUpdate) {
+        CurveView::apply(self, u);
+    }
+}
+
+impl Service for CurveService {
+    type Command = std::convert::Infallible;
+    type Update = CurveUpdate;
+    type Background = LoadedHistory;
+    const NAME: &'static str = "crude-curve";
+
+    fn outbox(&mut self) -> &mut Outbox<CurveUpdate> {
+        &mut self.out
+    }
+
+    fn start(&mut self) {
+        self.send(CurveUpdate::Status(CurveStatus::WaitingForData));
+        self.history_started = self.start_history();
+    }
+
+    fn take_job(&mut self) -> Option<BackgroundJob<LoadedHistory>> {
+        self.job.take()
+    }
+
+    fn on_command(&mut self, cmd: std::convert::Infallible) {
+        match cmd {}
+    }
+
+    fn on_market(&mut self, batch: &FeedBatch) {
+        self.dirty |= self.engine.apply_batch(batch);
+        if !self.history_started && self.engine.feed_start.is_some() {
+            self.history_started = self.start_history();
+        }
+    }
+
+    fn on_market_end(&mut self) {
+        self.feed_open = false;
+        self.status = CurveStatus::FeedEnded;
+        self.send(CurveUpdate::Status(CurveStatus::FeedEnded));
+    }
+
+    fn on_background(&mut self, history: LoadedHistory) {
+        self.on_history(history);
+    }
+
+    fn after_turn(&mut self) {
+        if self.feed_open && self.status != CurveStatus::Ready && self.engine.has_data() {
+            self.status = CurveStatus::Ready;
+            self.send(CurveUpdate::Status(CurveStatus::Ready));
+        }
+        self.forward_errors();
+        self.maybe_send();
+    }
+
+    fn next_wake(&self) -> Option<Duration> {
+        self.wait()
     }
 }
 
@@ -727,7 +755,8 @@ struct MonthlyPrices {
 
 /// History as loaded, before merging.
 #[derive(Debug, Default)]
-struct LoadedHistory {
+/// History loaded off the service's loop (opaque to drivers).
+pub struct LoadedHistory {
     origin: Option<DataOrigin>,
     label: String,
     simulated: bool,
@@ -1111,7 +1140,7 @@ impl MarketState {
             ts: d.curve.ts,
             origin: d.origin,
             contracts: pts.iter().map(|p| p.contract).collect(),
-            points: pts.iter().enumerate().map(|(i, p)| PlotPoint::new((i + 1) as f64, p.price)).collect(),
+            points: pts.iter().enumerate().map(|(i, p)| ChartPoint::new((i + 1) as f64, p.price)).collect(),
         }
     }
 
@@ -1219,7 +1248,7 @@ pub fn date_from_days(x: f64) -> Option<NaiveDate> {
 /// At most `max` points of `points` (x ascending): all of them when they fit, otherwise
 /// the minimum and maximum of each of `max / 2` equal-count buckets, in x order, so
 /// spikes survive the reduction.
-pub fn reduce_min_max(points: &[PlotPoint], max: usize) -> Vec<PlotPoint> {
+pub fn reduce_min_max(points: &[ChartPoint], max: usize) -> Vec<ChartPoint> {
     if points.len() <= max {
         return points.to_vec();
     }
@@ -1450,9 +1479,9 @@ impl Engine {
             .enumerate()
             .filter_map(|(i, (origin, v))| {
                 let (first, last) = (v.first()?.0, v.last()?.0);
-                let pts: Vec<PlotPoint> = v.iter().map(|(d, s)| PlotPoint::new(days_since_epoch(*d), *s)).collect();
+                let pts: Vec<ChartPoint> = v.iter().map(|(d, s)| ChartPoint::new(days_since_epoch(*d), *s)).collect();
                 let spread = reduce_min_max(&pts, per_segment);
-                let arb = spread.iter().map(|p| PlotPoint::new(p.x, -p.y - cost)).collect();
+                let arb = spread.iter().map(|p| ChartPoint::new(p.x, -p.y - cost)).collect();
                 let label = match origin {
                     DataOrigin::FileHistory if monthly && i == 0 => "monthly history file".to_string(),
                     o => format!("daily {}", o.label()),
@@ -1488,7 +1517,7 @@ struct CrackCache {
     latest_origin: Option<DataOrigin>,
     year: i32,
     profiles: Vec<Result<SeasonalProfile, String>>,
-    previous_year: Vec<Vec<PlotPoint>>,
+    previous_year: Vec<Vec<ChartPoint>>,
 }
 
 impl CrackCache {
@@ -1502,9 +1531,9 @@ impl CrackCache {
         Some((CrackKind::ALL.map(|k| k.ratio().crack_usd_bbl(rp, hp, cp)), origin))
     }
 
-    fn weekly(dates: &[NaiveDate], vals: &[f64], year: i32) -> Vec<PlotPoint> {
+    fn weekly(dates: &[NaiveDate], vals: &[f64], year: i32) -> Vec<ChartPoint> {
         iso_week_means(dates, vals, year)
-            .map(|v| v.into_iter().map(|(w, m)| PlotPoint::new(f64::from(w), m)).collect())
+            .map(|v| v.into_iter().map(|(w, m)| ChartPoint::new(f64::from(w), m)).collect())
             .unwrap_or_default()
     }
 
@@ -1574,7 +1603,7 @@ impl CrackCache {
 }
 
 fn seasonal_series(p: &SeasonalProfile, current_week: u32) -> SeasonalSeries {
-    let mean = p.weeks.iter().map(|w| PlotPoint::new(f64::from(w.week), w.mean)).collect();
+    let mean = p.weeks.iter().map(|w| ChartPoint::new(f64::from(w.week), w.mean)).collect();
     let mut band_weeks = Vec::new();
     let mut lower = Vec::new();
     let mut upper = Vec::new();
@@ -1600,30 +1629,26 @@ fn seasonal_series(p: &SeasonalProfile, current_week: u32) -> SeasonalSeries {
 // The thread
 // ---------------------------------------------------------------------------------------
 
-struct Worker {
+/// The curve service: term structure, spreads, cracks and inventories over the history
+/// and the live feed (see the module doc).
+pub struct CurveService {
     cfg: CurveWorkerConfig,
     engine: Engine,
-    updates: mpsc::UnboundedSender<CurveUpdate>,
-    notify: Arc<dyn Fn() + Send + Sync>,
-    consumed: Arc<AtomicU64>,
-    sent: bool,
+    out: Outbox<CurveUpdate>,
     dirty: bool,
     last_sent_wall: Option<Timestamp>,
     last_error: Option<String>,
+    /// The history load was started (or there is none to load).
+    history_started: bool,
+    /// The history load, until the runner takes it.
+    job: Option<BackgroundJob<LoadedHistory>>,
+    feed_open: bool,
+    status: CurveStatus,
 }
 
-impl Worker {
+impl CurveService {
     fn send(&mut self, u: CurveUpdate) {
-        if self.updates.send(u).is_ok() {
-            self.sent = true;
-        }
-    }
-
-    fn flush_notify(&mut self) {
-        if self.sent {
-            self.sent = false;
-            (self.notify)();
-        }
+        self.out.send(u);
     }
 
     fn forward_errors(&mut self) {
@@ -1637,8 +1662,10 @@ impl Worker {
         }
     }
 
-    fn start_history(&mut self, tx: &mpsc::UnboundedSender<LoadedHistory>) -> bool {
-        let (what, job): (String, Box<dyn FnOnce() -> LoadedHistory + Send>) = match &self.cfg.history {
+    /// Prepares the history load for the runner; whether one was prepared (or there is
+    /// nothing to wait for).
+    fn start_history(&mut self) -> bool {
+        let (what, job): (String, BackgroundJob<LoadedHistory>) = match &self.cfg.history {
             CurveHistorySource::None => return false,
             CurveHistorySource::Simulated { config, years } => {
                 let Some(start) = self.engine.feed_start else {
@@ -1656,20 +1683,9 @@ impl Worker {
                 ("history files".to_string(), Box::new(move || load_files(a.as_deref(), b.as_deref(), c.as_deref())))
             }
         };
-        let tx = tx.clone();
-        let spawned = std::thread::Builder::new().name("crude-curve-history".into()).spawn(move || {
-            let _ = tx.send(job());
-        });
-        match spawned {
-            Ok(_) => {
-                self.send(CurveUpdate::History(HistoryStatus::Loading(what)));
-                true
-            }
-            Err(e) => {
-                self.send(CurveUpdate::History(HistoryStatus::Failed(format!("cannot start the history thread: {e}"))));
-                false
-            }
-        }
+        self.send(CurveUpdate::History(HistoryStatus::Loading(what)));
+        self.job = Some(job);
+        true
     }
 
     /// Merges loaded history and reports what it holds.
@@ -1681,9 +1697,8 @@ impl Worker {
         self.dirty = true;
     }
 
-    /// Computes and sends figures when they changed, the pacing interval has passed and
-    /// the UI took the previous ones. Returns how long to wait before trying again.
-    fn maybe_send(&mut self) -> Option<Duration> {
+    /// How long to wait before figures may be sent again; `None` when nothing changed.
+    fn wait(&self) -> Option<Duration> {
         if !self.dirty {
             return None;
         }
@@ -1695,80 +1710,25 @@ impl Worker {
                 return Some(Duration::from_nanos(u64::try_from(interval_ns - elapsed).unwrap_or(0).max(1_000_000)));
             }
         }
-        if self.consumed.load(Ordering::Acquire) < self.engine.generation {
-            // The UI has not taken the last figures (minimised window): wait for it.
+        if self.out.in_flight(self.engine.generation) {
+            // The driver has not taken the last figures (minimised window): wait for it.
             return Some(Duration::from_millis(self.cfg.min_update_interval_ms.clamp(5, 1_000)));
         }
+        Some(Duration::ZERO)
+    }
+
+    /// Computes and sends figures when they changed, the pacing interval has passed and
+    /// the driver took the previous ones.
+    fn maybe_send(&mut self) {
+        if self.wait() != Some(Duration::ZERO) {
+            return;
+        }
+        let now = self.cfg.wall.now();
         let data = self.engine.compute(self.cfg.wall.as_ref());
         self.forward_errors();
         self.send(CurveUpdate::Data(Box::new(data)));
         self.last_sent_wall = Some(now);
         self.dirty = false;
-        None
-    }
-
-    fn run(mut self, mut control: mpsc::UnboundedReceiver<Control>, mut feed: mpsc::Receiver<FeedBatch>) {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                self.send(CurveUpdate::Status(CurveStatus::Stopped(format!("cannot start the curve timer: {e}"))));
-                self.flush_notify();
-                return;
-            }
-        };
-        rt.block_on(async move {
-            let (hist_tx, mut hist_rx) = mpsc::unbounded_channel::<LoadedHistory>();
-            self.send(CurveUpdate::Status(CurveStatus::WaitingForData));
-            let mut history_started = self.start_history(&hist_tx);
-            let mut history_pending = history_started;
-            let mut feed_open = true;
-            let mut status = CurveStatus::WaitingForData;
-            self.flush_notify();
-            let mut wait: Option<Duration> = None;
-            loop {
-                tokio::select! {
-                    biased;
-                    c = control.recv() => match c {
-                        None | Some(Control::Shutdown) => break,
-                    },
-                    h = hist_rx.recv(), if history_pending => {
-                        history_pending = false;
-                        if let Some(h) = h {
-                            self.on_history(h);
-                        }
-                    },
-                    b = feed.recv(), if feed_open => match b {
-                        Some(b) => {
-                            let mut changed = self.engine.apply_batch(&b);
-                            for _ in 1..BATCHES_PER_TURN {
-                                match feed.try_recv() {
-                                    Ok(b) => changed |= self.engine.apply_batch(&b),
-                                    Err(_) => break,
-                                }
-                            }
-                            self.dirty |= changed;
-                            if !history_started && self.engine.feed_start.is_some() {
-                                history_started = self.start_history(&hist_tx);
-                                history_pending = history_started;
-                            }
-                        }
-                        None => {
-                            feed_open = false;
-                            status = CurveStatus::FeedEnded;
-                            self.send(CurveUpdate::Status(CurveStatus::FeedEnded));
-                        }
-                    },
-                    () = tokio::time::sleep(wait.unwrap_or(Duration::ZERO)), if wait.is_some() => {}
-                }
-                if feed_open && status != CurveStatus::Ready && self.engine.has_data() {
-                    status = CurveStatus::Ready;
-                    self.send(CurveUpdate::Status(CurveStatus::Ready));
-                }
-                self.forward_errors();
-                wait = self.maybe_send();
-                self.flush_notify();
-            }
-        });
     }
 }
 
@@ -1780,6 +1740,7 @@ mod tests {
     use crude_analytics::{CurveState, term_structure_history, term_structure_metrics};
     use crude_feeds::{FeedPoll, MarketFeed, SimFeed, sim::MarketSimulator};
     use crude_model::{ContractMonth, LiveClock};
+    use tokio::sync::mpsc;
 
     fn cfg(history: CurveHistorySource) -> CurveWorkerConfig {
         let mut c = CurveWorkerConfig::new(history, Arc::new(LiveClock));
@@ -2105,7 +2066,7 @@ mod tests {
 
     #[test]
     fn reduction_keeps_extremes_and_bounds_points() {
-        let pts: Vec<PlotPoint> = (0..10_000).map(|i| PlotPoint::new(i as f64, ((i * 7919) % 1000) as f64)).collect();
+        let pts: Vec<ChartPoint> = (0..10_000).map(|i| ChartPoint::new(i as f64, ((i * 7919) % 1000) as f64)).collect();
         let r = reduce_min_max(&pts, 200);
         assert!(r.len() <= 200 && r.len() >= 190, "{}", r.len());
         assert!(r.windows(2).all(|w| w[0].x < w[1].x));
@@ -2150,7 +2111,7 @@ mod tests {
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
             let _ = wtx.lock().map(|t| t.send(()));
         });
-        let mut handle = CurveWorker::spawn(config, rx, notify).unwrap();
+        let mut handle = CurveService::spawn(config, rx, notify).unwrap();
         for b in sim_batches(10) {
             tx.try_send(b).unwrap();
         }

@@ -1,9 +1,10 @@
-//! The state store: everything the panels draw, owned by the UI thread and updated by
-//! applying feed events at the start of each frame.
+//! The view model: everything the panels draw, owned by the UI thread and updated at the
+//! start of each frame by applying feed events (quotes, bars, curves) and the kernel's
+//! updates (the trading, risk, signals and curve views). Panels read only this.
 //!
 //! Applying an event is cheap and allocation-free on the quote and trade paths (the
 //! ingestion bench holds it to ≥ 1,000,000 quote events per second on one core). Bar history
-//! is bounded per series and timeframe ([`StoreConfig::max_bars`]).
+//! is bounded per series and timeframe ([`ViewModelConfig::max_bars`]).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -13,12 +14,17 @@ use crude_model::{
     MarketEvent, Quote, SeriesId, Timeframe, Timestamp, Trade, session_close_after, trading_date,
 };
 
-use crate::bars::BarSeries;
-use crate::workers::trading::{TradingUpdate, TradingView};
+use crude_kernel::services::curve::{CurveStatus, CurveView};
+use crude_kernel::services::risk::{RiskStatus, RiskView};
+use crude_kernel::services::signals::{SignalsStatus, SignalsView};
+use crude_kernel::services::trading::{TradingUpdate, TradingView, WorkerStatus};
+use crude_kernel::{KernelUpdate, ServiceId};
 
-/// Store limits.
+use crate::bars::BarSeries;
+
+/// View model limits.
 #[derive(Debug, Clone, Copy)]
-pub struct StoreConfig {
+pub struct ViewModelConfig {
     /// Bars kept per series and timeframe; older bars are dropped.
     pub max_bars: usize,
     /// Points kept in each spread sparkline.
@@ -27,7 +33,7 @@ pub struct StoreConfig {
     pub curve_days: usize,
 }
 
-impl Default for StoreConfig {
+impl Default for ViewModelConfig {
     fn default() -> Self {
         Self { max_bars: 50_000, spread_points: 600, curve_days: 30 }
     }
@@ -225,9 +231,9 @@ impl FeedStats {
     }
 }
 
-/// The state store.
-pub struct Store {
-    config: StoreConfig,
+/// The view model.
+pub struct ViewModel {
+    config: ViewModelConfig,
     quotes: HashMap<SeriesId, QuoteState>,
     /// Quote board order: by market, then continuous before specific, then month.
     order: Vec<SeriesId>,
@@ -243,13 +249,19 @@ pub struct Store {
     /// Feed time of the latest event (the exchange clock on screen).
     feed_time: Option<Timestamp>,
     pub stats: FeedStats,
-    /// What the trading worker last reported (orders, positions, blotter).
+    /// What the trading service last reported (orders, positions, blotter).
     trading: TradingView,
+    /// What the risk service last reported.
+    pub risk: RiskView,
+    /// What the signals service last reported.
+    pub signals: SignalsView,
+    /// What the curve service last reported.
+    pub curve: CurveView,
 }
 
-impl Store {
-    /// An empty store.
-    pub fn new(config: StoreConfig) -> Self {
+impl ViewModel {
+    /// An empty view model.
+    pub fn new(config: ViewModelConfig) -> Self {
         Self {
             config,
             quotes: HashMap::new(),
@@ -266,10 +278,36 @@ impl Store {
             feed_time: None,
             stats: FeedStats::default(),
             trading: TradingView::default(),
+            risk: RiskView::default(),
+            signals: SignalsView::default(),
+            curve: CurveView::default(),
         }
     }
 
-    /// Apply one update from the trading worker.
+    /// Applies one update of the kernel to the view it concerns.
+    pub fn apply_update(&mut self, u: KernelUpdate) {
+        match u {
+            KernelUpdate::Trading(t) => self.trading.apply(t),
+            KernelUpdate::Risk(r) => self.risk.apply(r),
+            KernelUpdate::Signals(s) => self.signals.apply(s),
+            KernelUpdate::Curve(c) => self.curve.apply(c),
+            KernelUpdate::Failed { service, reason } => self.service_failed(service, reason),
+        }
+    }
+
+    /// Shows that `service` could not start, with the reason, where its panel looks.
+    fn service_failed(&mut self, service: ServiceId, reason: String) {
+        match service {
+            ServiceId::Trading => self.trading.apply(TradingUpdate::Status(WorkerStatus::Stopped(reason))),
+            ServiceId::Risk => {
+                self.risk.status = Some(RiskStatus::Unavailable(format!("the risk service could not start: {reason}")));
+            }
+            ServiceId::Signals => self.signals.info.status = SignalsStatus::Failed(reason),
+            ServiceId::Curve => self.curve.status = CurveStatus::Stopped(reason),
+        }
+    }
+
+    /// Apply one update from the trading service.
     pub fn apply_trading(&mut self, u: TradingUpdate) {
         self.trading.apply(u);
     }
@@ -585,7 +623,7 @@ mod tests {
 
     #[test]
     fn quotes_and_trades_update_the_board_and_bars() {
-        let mut st = Store::new(StoreConfig::default());
+        let mut st = ViewModel::new(ViewModelConfig::default());
         st.apply(
             &MarketEvent::Curve(CurveSnapshot {
                 market: Market::Wti,
@@ -617,7 +655,7 @@ mod tests {
 
     #[test]
     fn board_is_ordered_by_market_then_month() {
-        let mut st = Store::new(StoreConfig::default());
+        let mut st = ViewModel::new(ViewModelConfig::default());
         let bz = ContractId::new(Market::Brent, ContractMonth::new(2027, 1).unwrap());
         for c in [bz, cl(3), cl(1), cl(2)] {
             st.apply(
@@ -646,7 +684,7 @@ mod tests {
 
     #[test]
     fn daily_bar_feed_sets_change_from_previous_bar() {
-        let mut st = Store::new(StoreConfig::default());
+        let mut st = ViewModel::new(ViewModelConfig::default());
         let s = SeriesId::Continuous { market: Market::Wti, nth: 1 };
         let d = |y, m, dd| Timestamp::from_date(NaiveDate::from_ymd_opt(y, m, dd).unwrap());
         st.apply(
@@ -673,7 +711,7 @@ mod tests {
 
     #[test]
     fn session_figures_reset_when_the_session_closes() {
-        let mut st = Store::new(StoreConfig::default());
+        let mut st = ViewModel::new(ViewModelConfig::default());
         st.apply(&MarketEvent::Trade(Trade { contract: cl(1), ts: t(0), price: 70.0, size: 4 }), t(0));
         let q = *st.quote(SeriesId::Contract(cl(1))).unwrap();
         assert_eq!(q.session_stats(t(60)), (4, Some(70.0), Some(70.0)));

@@ -42,7 +42,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::Datelike;
@@ -55,7 +54,8 @@ use crude_signals::{
     BarFields, ConfigError, Direction, EngineError, HistoryError, OpecTable, Outcome, PnlPoint, SignalEngine,
     SignalHistory, SignalSnapshot, SignalsConfig, SourcePerformance,
 };
-use tokio::sync::mpsc;
+
+use crate::service::{self, Generational, Notify, Outbox, Service, ServiceHandle, View};
 
 /// The engine's timeframe when none is configured and the feed sends nothing coarser.
 pub const DEFAULT_TIMEFRAME: Timeframe = Timeframe::M5;
@@ -67,10 +67,6 @@ pub const DEFAULT_RECENT_SIGNALS: usize = 50;
 pub const NOTES_CAP: usize = 20;
 /// Updates the channel to the UI holds; more wait on the worker, coalesced.
 const UPDATE_CHANNEL_CAPACITY: usize = 16;
-/// Most market batches the worker applies before it looks at its commands and pacing again.
-const MARKET_BATCHES_PER_TURN: usize = 64;
-/// Most updates one [`SignalsHandle::drain`] applies.
-const DRAIN_MAX_UPDATES: usize = 32;
 /// A market's performance is re-read no sooner than this many times the last read took.
 const STATS_BACKOFF: i64 = 20;
 
@@ -367,79 +363,26 @@ impl SignalsView {
     }
 }
 
-enum Command {
-    Shutdown,
-}
+/// The driver's end of the running signals service.
+pub type SignalsHandle = ServiceHandle<SignalsService>;
 
-/// The UI's end of the signals worker.
-pub struct SignalsHandle {
-    commands: mpsc::UnboundedSender<Command>,
-    updates: mpsc::Receiver<SignalsUpdate>,
-    thread: Option<JoinHandle<()>>,
-    history_path: PathBuf,
-}
+impl Generational for SignalsUpdate {}
 
-impl std::fmt::Debug for SignalsHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignalsHandle").field("history_path", &self.history_path).finish_non_exhaustive()
+impl View<SignalsUpdate> for SignalsView {
+    fn apply(&mut self, u: SignalsUpdate) {
+        SignalsView::apply(self, u);
     }
 }
 
-impl SignalsHandle {
-    /// Applies the queued updates to `view` without waiting (at most 32 per call). Returns
-    /// whether updates remain queued (the caller should draw another frame soon).
-    pub fn drain(&mut self, view: &mut SignalsView) -> bool {
-        for _ in 0..DRAIN_MAX_UPDATES {
-            match self.updates.try_recv() {
-                Ok(u) => view.apply(u),
-                Err(_) => return false,
-            }
-        }
-        !self.updates.is_empty()
-    }
-
-    /// The history file the worker writes.
-    pub fn history_path(&self) -> &Path {
-        &self.history_path
-    }
-
-    /// Stops the worker and waits for it.
-    pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for SignalsHandle {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Starts the signals worker.
-pub struct SignalsWorker;
-
-impl SignalsWorker {
-    /// Validates `config`, builds the engine, opens (creating) the history file, and starts
-    /// the worker thread reading `feed` (a tap of the market feed). `notify` is called after
-    /// updates are sent (the app passes `egui::Context::request_repaint`).
+impl SignalsService {
+    /// Validates `config`, builds the engine and opens (creating) the history file; the
+    /// service reports to `out` once a runner starts it.
     ///
     /// # Errors
     /// [`SignalsError::Config`] / [`SignalsError::Invalid`] for a bad configuration (naming
     /// the field), [`SignalsError::Engine`], [`SignalsError::Directory`] or
-    /// [`SignalsError::History`] when the history file cannot be opened,
-    /// [`SignalsError::Spawn`].
-    pub fn spawn(
-        config: SignalsWorkerConfig,
-        feed: mpsc::Receiver<FeedBatch>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) -> Result<SignalsHandle, SignalsError> {
+    /// [`SignalsError::History`] when the history file cannot be opened.
+    pub fn new(config: SignalsWorkerConfig, out: Outbox<SignalsUpdate>) -> Result<Self, SignalsError> {
         config.validate()?;
         let mut engine = SignalEngine::new(config.signals.clone())?;
         if let Some(t) = &config.opec {
@@ -451,41 +394,89 @@ impl SignalsWorker {
                 .map_err(|source| SignalsError::Directory { dir: dir.to_path_buf(), source })?;
         }
         let history = SignalHistory::open(&path)?;
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (up_tx, up_rx) = mpsc::channel(UPDATE_CHANNEL_CAPACITY);
-        let worker = Worker::new(config, engine, history, up_tx, notify);
-        let thread =
-            std::thread::Builder::new().name("crude-signals".into()).spawn(move || worker.run(cmd_rx, feed))?;
-        Ok(SignalsHandle { commands: cmd_tx, updates: up_rx, thread: Some(thread), history_path: path })
+        Ok(Self::build(config, engine, history, out))
     }
 
-    /// Starts the worker as the app does: the engine configuration from `config_path` when
+    /// The service as the app runs it: the engine configuration from `config_path` when
     /// given (e.g. `config/signals.yaml`), else the built-in defaults (which equal the
-    /// shipped `config/signals.yaml`). Returns the handle and the view to draw; when the
-    /// worker cannot start (a bad configuration naming its field, an unopenable history
-    /// file) there is no handle and the view carries the message for the panel.
+    /// shipped `config/signals.yaml`). When it cannot start (a bad configuration naming its
+    /// field, an unopenable history file) there is no service and the view carries the
+    /// message for the panel.
     pub fn start_or_explain(
         config_path: Option<&Path>,
         history_path: impl Into<PathBuf>,
         wall: Arc<dyn Clock>,
-        feed: mpsc::Receiver<FeedBatch>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) -> (Option<SignalsHandle>, SignalsView) {
+        out: Outbox<SignalsUpdate>,
+    ) -> (Option<Self>, SignalsView) {
         let config = match config_path {
             Some(p) => SignalsWorkerConfig::load(p, history_path, wall),
             None => SignalsWorkerConfig::new(SignalsConfig::default(), history_path, wall),
         };
-        match config.and_then(|c| Self::spawn(c, feed, notify)) {
-            Ok(h) => {
+        match config.and_then(|c| Self::new(c, out)) {
+            Ok(s) => {
                 let mut view = SignalsView::default();
                 view.info.status = SignalsStatus::WaitingForData;
-                (Some(h), view)
+                (Some(s), view)
             }
             Err(e) => {
-                tracing::error!(error = %e, "the signals worker did not start");
+                tracing::error!(error = %e, "the signals service did not start");
                 (None, SignalsView::failed(&e))
             }
         }
+    }
+
+    /// Starts the service alone on its own thread, reading `feed` (tests and tools).
+    ///
+    /// # Errors
+    /// As [`Self::new`], and [`SignalsError::Spawn`].
+    pub fn spawn(
+        config: SignalsWorkerConfig,
+        feed: tokio::sync::mpsc::Receiver<FeedBatch>,
+        notify: Notify,
+    ) -> Result<SignalsHandle, SignalsError> {
+        service::start_alone(|out| Self::new(config, out), feed, notify)
+    }
+
+    /// The history file the service writes.
+    pub fn history_path(&self) -> &Path {
+        &self.cfg.history_path
+    }
+}
+
+impl Service for SignalsService {
+    type Command = std::convert::Infallible;
+    type Update = SignalsUpdate;
+    type Background = ();
+    const NAME: &'static str = "crude-signals";
+
+    fn outbox(&mut self) -> &mut Outbox<SignalsUpdate> {
+        &mut self.out
+    }
+
+    fn start(&mut self) {
+        self.flush(true);
+    }
+
+    fn on_command(&mut self, cmd: std::convert::Infallible) {
+        match cmd {}
+    }
+
+    fn on_market(&mut self, batch: &FeedBatch) {
+        self.on_batch(batch);
+    }
+
+    fn on_market_end(&mut self) {
+        self.feed_ended = true;
+        self.set_status(SignalsStatus::FeedEnded);
+    }
+
+    fn after_turn(&mut self) {
+        self.flush(self.feed_ended);
+    }
+
+    fn next_wake(&self) -> Option<Duration> {
+        self.pending()
+            .then(|| Duration::from_millis(self.cfg.update_interval_ms.min(self.cfg.stats_interval_ms).max(5)))
     }
 }
 
@@ -545,12 +536,14 @@ fn fold(slot: &mut Option<Bar>, start: Timestamp, open: f64, high: f64, low: f64
     }
 }
 
-struct Worker {
+/// The signals service: the signal engine and its history (see the module doc).
+pub struct SignalsService {
     cfg: SignalsWorkerConfig,
     engine: SignalEngine,
     history: SignalHistory,
-    updates: mpsc::Sender<SignalsUpdate>,
-    notify: Arc<dyn Fn() + Send + Sync>,
+    out: Outbox<SignalsUpdate>,
+    /// The market feed ended (updates then go out without pacing).
+    feed_ended: bool,
     timeframe: Option<Timeframe>,
     building: [Option<Building>; 4],
     /// Front contract by the latest curve.
@@ -572,18 +565,15 @@ struct Worker {
     /// Wall time before which a market's performance is not re-read.
     next_stats_wall: [Timestamp; 4],
     last_send_wall: Timestamp,
-    /// Something was sent since the last notify.
-    sent: bool,
     ui_gone: bool,
 }
 
-impl Worker {
-    fn new(
+impl SignalsService {
+    fn build(
         cfg: SignalsWorkerConfig,
         engine: SignalEngine,
         history: SignalHistory,
-        updates: mpsc::Sender<SignalsUpdate>,
-        notify: Arc<dyn Fn() + Send + Sync>,
+        out: Outbox<SignalsUpdate>,
     ) -> Self {
         let warmup_bars = cfg.signals.risk.atr_period as u64 + 1;
         let markets = std::array::from_fn(|_| MarketSignals { warmup_bars, ..MarketSignals::default() });
@@ -598,8 +588,8 @@ impl Worker {
             cfg,
             engine,
             history,
-            updates,
-            notify,
+            out,
+            feed_ended: false,
             building: [None; 4],
             front: [None; 4],
             continuous: [false; 4],
@@ -613,55 +603,8 @@ impl Worker {
             stats_dirty: [true; 4],
             next_stats_wall: [Timestamp(i64::MIN); 4],
             last_send_wall: Timestamp(i64::MIN),
-            sent: false,
             ui_gone: false,
         }
-    }
-
-    fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Command>, mut feed: mpsc::Receiver<FeedBatch>) {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                self.fail(format!("cannot start the signals thread's timer: {e}"));
-                self.flush(true);
-                self.flush_notify();
-                return;
-            }
-        };
-        rt.block_on(async move {
-            let tick = Duration::from_millis(self.cfg.update_interval_ms.min(self.cfg.stats_interval_ms).max(5));
-            let mut feed_open = true;
-            self.flush(true);
-            self.flush_notify();
-            loop {
-                let pending = self.pending();
-                tokio::select! {
-                    biased;
-                    cmd = cmds.recv() => match cmd {
-                        None | Some(Command::Shutdown) => break,
-                    },
-                    batch = feed.recv(), if feed_open => match batch {
-                        Some(b) => {
-                            self.on_batch(&b);
-                            for _ in 1..MARKET_BATCHES_PER_TURN {
-                                match feed.try_recv() {
-                                    Ok(b) => self.on_batch(&b),
-                                    Err(_) => break,
-                                }
-                            }
-                            self.flush(false);
-                        }
-                        None => {
-                            feed_open = false;
-                            self.set_status(SignalsStatus::FeedEnded);
-                            self.flush(true);
-                        }
-                    },
-                    () = tokio::time::sleep(tick), if pending => self.flush(!feed_open),
-                }
-                self.flush_notify();
-            }
-        });
     }
 
     fn pending(&self) -> bool {
@@ -669,11 +612,6 @@ impl Worker {
             && (self.info_pending
                 || self.market_pending.iter().any(|p| *p)
                 || self.stats_dirty.iter().zip(&self.markets).any(|(d, m)| *d && m.bars > 0))
-    }
-
-    fn fail(&mut self, why: String) {
-        tracing::error!(reason = %why, "signals worker failed");
-        self.set_status(SignalsStatus::Failed(why));
     }
 
     fn set_status(&mut self, s: SignalsStatus) {
@@ -690,13 +628,6 @@ impl Worker {
         }
         self.info.notes.push(text);
         self.info_pending = true;
-    }
-
-    fn flush_notify(&mut self) {
-        if self.sent {
-            self.sent = false;
-            (self.notify)();
-        }
     }
 
     /// Re-reads due performance and sends pending states; `now` ignores the pacing (used
@@ -746,18 +677,12 @@ impl Worker {
     }
 
     fn try_send(&mut self, u: SignalsUpdate) -> bool {
-        match self.updates.try_send(u) {
-            Ok(()) => {
-                self.sent = true;
-                true
-            }
-            // The UI has not drained: keep the state pending (it replaces itself).
-            Err(mpsc::error::TrySendError::Full(_)) => false,
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.ui_gone = true;
-                false
-            }
+        // A driver that has not drained keeps the state pending (it replaces itself).
+        let sent = self.out.try_send(u, UPDATE_CHANNEL_CAPACITY);
+        if self.out.closed() {
+            self.ui_gone = true;
         }
+        sent
     }
 
     /// Reads one market's performance, recent composites and P&L from the history.
@@ -1048,6 +973,7 @@ mod tests {
     use crude_feeds::{FeedPoll, MarketFeed, SimFeed};
     use crude_model::LiveClock;
     use crude_signals::COMPOSITE_SOURCE;
+    use tokio::sync::mpsc;
 
     /// Wednesday 2026-11-18 10:00 ET: the market is open.
     fn start() -> Timestamp {
@@ -1081,7 +1007,7 @@ mod tests {
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
                 let _ = wtx.lock().map(|t| t.send(()));
             });
-            let handle = SignalsWorker::spawn(cfg, rx, notify).unwrap();
+            let handle = SignalsService::spawn(cfg, rx, notify).unwrap();
             Rig { handle: Some(handle), tx: Some(tx), woke, view: SignalsView::default(), dir }
         }
 
@@ -1270,7 +1196,7 @@ mod tests {
         cfg.update_interval_ms = 5;
         cfg.timeframe = Some(Timeframe::M5);
         let (tx, rx) = mpsc::channel(64);
-        let mut handle = SignalsWorker::spawn(cfg, rx, Arc::new(|| {})).unwrap();
+        let mut handle = SignalsService::spawn(cfg, rx, Arc::new(|| {})).unwrap();
         let earlier = |s: i64, p: f64| {
             MarketEvent::Trade(crude_model::Trade { contract: c, ts: t(s - 3_600), price: p, size: 1 })
         };
@@ -1310,21 +1236,19 @@ mod tests {
         let view = SignalsView::failed(&err);
         assert!(matches!(&view.info.status, SignalsStatus::Failed(t) if t.contains("'weight'")));
 
-        let (handle, view) = SignalsWorker::start_or_explain(
+        let (handle, view) = SignalsService::start_or_explain(
             Some(&path),
             dir.path().join("s.db"),
             Arc::new(LiveClock),
-            mpsc::channel(1).1,
-            Arc::new(|| {}),
+            crate::service::channel().0,
         );
         assert!(handle.is_none());
         assert!(matches!(&view.info.status, SignalsStatus::Failed(t) if t.contains("sources.adx_trend")));
-        let (handle, view) = SignalsWorker::start_or_explain(
+        let (handle, view) = SignalsService::start_or_explain(
             None,
             dir.path().join("ok.db"),
             Arc::new(LiveClock),
-            mpsc::channel(1).1,
-            Arc::new(|| {}),
+            crate::service::channel().0,
         );
         assert!(handle.is_some(), "{:?}", view.info.status);
         assert_eq!(view.info.status, SignalsStatus::WaitingForData);
@@ -1333,7 +1257,7 @@ mod tests {
         let mut cfg =
             SignalsWorkerConfig::new(SignalsConfig::default(), dir.path().join("s.db"), Arc::new(LiveClock)).unwrap();
         cfg.pnl_points = 0;
-        let err = SignalsWorker::spawn(cfg, mpsc::channel(1).1, Arc::new(|| {})).unwrap_err();
+        let err = SignalsService::spawn(cfg, mpsc::channel(1).1, Arc::new(|| {})).unwrap_err();
         assert!(err.to_string().contains("'pnl_points'"), "{err}");
         assert!(!dir.path().join("s.db").exists(), "nothing is written for a bad setting");
     }
@@ -1364,11 +1288,11 @@ mod tests {
             panic!("the worker stopped taking market data");
         };
         idle(&tx);
-        for _ in 0..MARKET_BATCHES_PER_TURN {
+        for _ in 0..crate::service::MARKET_BATCHES_PER_TURN {
             tx.blocking_send(FeedBatch { events: Vec::new(), sent_wall: Timestamp(0), history: false }).unwrap();
         }
         idle(&tx);
-        let queued = rig.handle.as_ref().unwrap().updates.len();
+        let queued = rig.handle.as_ref().unwrap().queued();
         assert_eq!(queued, UPDATE_CHANNEL_CAPACITY, "the channel filled and stayed bounded");
         drop(tx);
         // Draining now brings the final states, which waited on the worker, coalesced.

@@ -38,9 +38,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -58,14 +56,12 @@ use crude_trading::{
     limit_edit_details,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
-use crate::format;
+use crate::service::{self, CommandSender, Generational, Notify, Outbox, Service, ServiceHandle, View};
+use crate::services::risk::{BookUpdate, RiskCommand};
 
 /// Most activity entries the UI keeps.
 pub const ACTIVITY_CAP: usize = 500;
-/// Most market batches the worker applies before it looks at its commands again.
-const MARKET_BATCHES_PER_TURN: usize = 64;
 /// Most spreads a snapshot lists (newest first).
 pub const MAX_SPREAD_ROWS: usize = 100;
 
@@ -772,7 +768,6 @@ pub enum TradingCommand {
     ExportBlotter {
         path: PathBuf,
     },
-    Shutdown,
 }
 
 /// What the worker reports. Order events and fills are durable before they are sent.
@@ -818,84 +813,8 @@ pub enum TradingUpdate {
     Error(ActionError),
 }
 
-/// The UI's end of the trading worker.
-pub struct TradingHandle {
-    commands: mpsc::UnboundedSender<TradingCommand>,
-    updates: mpsc::UnboundedReceiver<TradingUpdate>,
-    consumed: Arc<AtomicU64>,
-    thread: Option<JoinHandle<()>>,
-    db_path: PathBuf,
-}
-
-impl std::fmt::Debug for TradingHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TradingHandle").field("db_path", &self.db_path).finish_non_exhaustive()
-    }
-}
-
-impl TradingHandle {
-    /// Sends a command; `false` when the worker has stopped.
-    pub fn send(&self, cmd: TradingCommand) -> bool {
-        self.commands.send(cmd).is_ok()
-    }
-
-    /// The next queued update, without waiting. Taking a snapshot tells the worker it may
-    /// send the next one.
-    pub fn try_recv(&mut self) -> Option<TradingUpdate> {
-        let u = self.updates.try_recv().ok()?;
-        if let TradingUpdate::Snapshot(s) = &u {
-            self.consumed.fetch_max(s.generation, Ordering::AcqRel);
-        }
-        Some(u)
-    }
-
-    /// The database the worker trades in.
-    pub fn db_path(&self) -> &Path {
-        &self.db_path
-    }
-
-    /// Stops the worker (it saves the marks and checkpoints the database) and waits for it.
-    pub fn shutdown(&mut self) {
-        let _ = self.commands.send(TradingCommand::Shutdown);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for TradingHandle {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-/// Starts the trading worker.
-pub struct TradingWorker;
-
-impl TradingWorker {
-    /// Starts the worker thread: it opens (creating) the database at `config.db_path`,
-    /// loads the blotter, and opens the trading session at the first live event of `market`
-    /// (a tap of the feed). `notify` is called after updates are sent (the app passes
-    /// `egui::Context::request_repaint`).
-    ///
-    /// # Errors
-    /// [`WorkerError::Config`] for an invalid trading configuration, [`WorkerError::Spawn`].
-    pub fn spawn(
-        config: TradingWorkerConfig,
-        market: mpsc::Receiver<FeedBatch>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) -> Result<TradingHandle, WorkerError> {
-        config.trading.validate("trading config")?;
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (up_tx, up_rx) = mpsc::unbounded_channel();
-        let consumed = Arc::new(AtomicU64::new(0));
-        let db_path = config.db_path.clone();
-        let worker = Worker::new(config, up_tx, notify, Arc::clone(&consumed));
-        let thread =
-            std::thread::Builder::new().name("crude-trading".into()).spawn(move || worker.run(cmd_rx, market))?;
-        Ok(TradingHandle { commands: cmd_tx, updates: up_rx, consumed, thread: Some(thread), db_path })
-    }
-}
+/// The driver's end of the running trading service.
+pub type TradingHandle = ServiceHandle<TradingService>;
 
 /// Takes the exclusive lock `<db>.lock` (one trading session per database, shared with the
 /// command line).
@@ -982,7 +901,7 @@ impl LineBuilder {
 /// Short description of an order: `#12 buy 5 CLF7 limit 71.25`.
 fn order_desc(o: &Order) -> String {
     let m = o.contract.market;
-    let px = |p: Option<f64>| format::price(m, p);
+    let px = |p: Option<f64>| m.format_price(p);
     let price = match o.order_type {
         OrderType::Market => "market".to_string(),
         OrderType::Limit => format!("limit {}", px(o.limit_price)),
@@ -992,11 +911,16 @@ fn order_desc(o: &Order) -> String {
     format!("#{} {} {} {} {price}", o.order_id, o.side, o.qty, o.contract)
 }
 
-struct Worker {
+/// The trading service: the durable trading session over SQLite (see the module doc).
+pub struct TradingService {
     cfg: TradingWorkerConfig,
-    updates: mpsc::UnboundedSender<TradingUpdate>,
-    notify: Arc<dyn Fn() + Send + Sync>,
-    consumed: Arc<AtomicU64>,
+    out: Outbox<TradingUpdate>,
+    /// The risk service, which receives the book with every snapshot.
+    risk: Option<CommandSender<RiskCommand>>,
+    /// A snapshot built while the driver had not taken the previous one.
+    unsent_snapshot: Option<Box<TradingSnapshot>>,
+    /// Generation of the last snapshot sent to the driver.
+    sent_generation: u64,
     status: WorkerStatus,
     _lock: Option<File>,
     /// The database until the session takes it.
@@ -1012,7 +936,6 @@ struct Worker {
     dirty_book: bool,
     dirty_marks: bool,
     last_snapshot_wall: Timestamp,
-    sent: bool,
     /// The check supplied at run time, combined with the limits check.
     extra_check: Option<SharedCheck>,
     /// A daily loss limit set before the engine started.
@@ -1025,18 +948,24 @@ struct Worker {
     marks_saves: u64,
 }
 
-impl Worker {
-    fn new(
+impl TradingService {
+    /// The service for `cfg`, reporting to `out`; `risk` (the risk service) receives the
+    /// book with every snapshot. Nothing is opened until the runner starts it.
+    ///
+    /// # Errors
+    /// [`WorkerError::Config`] for an invalid trading configuration.
+    pub fn new(
         cfg: TradingWorkerConfig,
-        updates: mpsc::UnboundedSender<TradingUpdate>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-        consumed: Arc<AtomicU64>,
-    ) -> Self {
-        Self {
+        out: Outbox<TradingUpdate>,
+        risk: Option<CommandSender<RiskCommand>>,
+    ) -> Result<Self, WorkerError> {
+        cfg.trading.validate("trading config")?;
+        Ok(Self {
             cfg,
-            updates,
-            notify,
-            consumed,
+            out,
+            risk,
+            unsent_snapshot: None,
+            sent_generation: 0,
             status: WorkerStatus::Starting,
             _lock: None,
             db: None,
@@ -1050,20 +979,35 @@ impl Worker {
             dirty_book: false,
             dirty_marks: false,
             last_snapshot_wall: Timestamp(i64::MIN),
-            sent: false,
             extra_check: None,
             pending_loss_limit: None,
             spreads: BTreeMap::new(),
             marks_unsaved: false,
             last_marks_save_wall: Timestamp(i64::MIN),
             marks_saves: 0,
-        }
+        })
+    }
+
+    /// Starts the service alone on its own thread, reading `market` (tests and tools; the
+    /// kernels wire it to the risk service).
+    ///
+    /// # Errors
+    /// [`WorkerError::Config`], [`WorkerError::Spawn`].
+    pub fn spawn(
+        cfg: TradingWorkerConfig,
+        market: tokio::sync::mpsc::Receiver<FeedBatch>,
+        notify: Notify,
+    ) -> Result<TradingHandle, WorkerError> {
+        service::start_alone(|out| Self::new(cfg, out, None), market, notify)
+    }
+
+    /// The database the service trades in.
+    pub fn db_path(&self) -> &Path {
+        &self.cfg.db_path
     }
 
     fn send(&mut self, u: TradingUpdate) {
-        if self.updates.send(u).is_ok() {
-            self.sent = true;
-        }
+        self.out.send(u);
     }
 
     fn set_status(&mut self, s: WorkerStatus) {
@@ -1078,58 +1022,9 @@ impl Worker {
         self.set_status(WorkerStatus::Stopped(why));
     }
 
-    fn run(mut self, mut cmds: mpsc::UnboundedReceiver<TradingCommand>, mut market: mpsc::Receiver<FeedBatch>) {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                self.stop(format!("cannot start the trading thread's timer: {e}"));
-                (self.notify)();
-                return;
-            }
-        };
-        rt.block_on(async move {
-            self.start();
-            self.flush_notify();
-            let mut market_open = true;
-            let tick = Duration::from_millis(self.cfg.snapshot_interval_ms.clamp(5, 5_000));
-            loop {
-                let wake = self.next_wake(tick);
-                tokio::select! {
-                    biased;
-                    cmd = cmds.recv() => match cmd {
-                        None | Some(TradingCommand::Shutdown) => break,
-                        Some(c) => self.on_command(c),
-                    },
-                    batch = market.recv(), if market_open => match batch {
-                        Some(b) => {
-                            self.on_batch(&b);
-                            for _ in 1..MARKET_BATCHES_PER_TURN {
-                                match market.try_recv() {
-                                    Ok(b) => self.on_batch(&b),
-                                    Err(_) => break,
-                                }
-                            }
-                        }
-                        None => {
-                            market_open = false;
-                            if self.session.is_some() {
-                                self.set_status(WorkerStatus::MarketClosed);
-                            }
-                        }
-                    },
-                    () = tokio::time::sleep(wake.unwrap_or(tick)), if wake.is_some() => {}
-                }
-                self.maybe_snapshot();
-                self.maybe_save_marks();
-                self.flush_notify();
-            }
-            self.finish();
-        });
-    }
-
     /// How long the loop may sleep without market data or commands: until the next
     /// price-driven snapshot or save of the marks is due; `None` when nothing is due.
-    fn next_wake(&self, tick: Duration) -> Option<Duration> {
+    fn wake(&self, tick: Duration) -> Option<Duration> {
         let snapshot = (self.dirty_book || self.dirty_marks).then_some(tick);
         let marks = self.marks_unsaved.then(|| {
             let elapsed_ms = self.cfg.wall.now().0.saturating_sub(self.last_marks_save_wall.0) / 1_000_000;
@@ -1171,15 +1066,8 @@ impl Worker {
         }
     }
 
-    fn flush_notify(&mut self) {
-        if self.sent {
-            self.sent = false;
-            (self.notify)();
-        }
-    }
-
     /// Opens the database and loads the blotter.
-    fn start(&mut self) {
+    fn open_database(&mut self) {
         let path = self.cfg.db_path.clone();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && let Err(e) = std::fs::create_dir_all(dir)
@@ -1222,7 +1110,7 @@ impl Worker {
         self.set_status(WorkerStatus::WaitingForMarket);
     }
 
-    fn finish(&mut self) {
+    fn close(&mut self) {
         if let Some(s) = self.session.as_mut() {
             if let Err(e) = s.save_marks() {
                 tracing::warn!(error = %e, "could not save the marks on shutdown");
@@ -1339,7 +1227,7 @@ impl Worker {
                         fill.side,
                         fill.qty,
                         fill.contract,
-                        format::price(fill.contract.market, Some(fill.price)),
+                        fill.contract.market.format_price(Some(fill.price)),
                         order.filled_qty,
                         order.qty
                     );
@@ -1404,7 +1292,7 @@ impl Worker {
         self.send(TradingUpdate::Error(ActionError { action, error }));
     }
 
-    fn on_command(&mut self, cmd: TradingCommand) {
+    fn command(&mut self, cmd: TradingCommand) {
         let user = self.cfg.user.clone();
         match cmd {
             TradingCommand::Preview { request_id, request } => {
@@ -1541,7 +1429,6 @@ impl Worker {
                 let result = self.export(&path);
                 self.send(TradingUpdate::Exported { path, result });
             }
-            TradingCommand::Shutdown => {}
         }
     }
 
@@ -1686,9 +1573,6 @@ impl Worker {
         if !(self.dirty_book || self.dirty_marks) {
             return;
         }
-        if self.consumed.load(Ordering::Acquire) < self.generation {
-            return; // the UI has not taken the previous one yet
-        }
         let now = self.cfg.wall.now();
         if !self.dirty_book {
             let interval_ns = i64::try_from(self.cfg.snapshot_interval_ms).unwrap_or(i64::MAX / 2) * 1_000_000;
@@ -1734,7 +1618,86 @@ impl Worker {
         self.dirty_book = false;
         self.dirty_marks = false;
         self.last_snapshot_wall = now;
-        self.send(TradingUpdate::Snapshot(Box::new(snap)));
+        // The risk service gets every book, whether or not the driver draws it.
+        if let Some(risk) = &self.risk {
+            let _ = risk.send(RiskCommand::Book(BookUpdate::from_trading(&snap)));
+        }
+        self.unsent_snapshot = Some(Box::new(snap));
+        self.send_snapshot();
+    }
+
+    /// Sends the newest snapshot unless the driver has not taken the previous one yet.
+    fn send_snapshot(&mut self) {
+        let Some(snap) = self.unsent_snapshot.take() else { return };
+        if self.out.in_flight(self.sent_generation) {
+            self.unsent_snapshot = Some(snap);
+            return;
+        }
+        self.sent_generation = snap.generation;
+        self.send(TradingUpdate::Snapshot(snap));
+    }
+}
+
+impl Service for TradingService {
+    type Command = TradingCommand;
+    type Update = TradingUpdate;
+    type Background = ();
+    const NAME: &'static str = "crude-trading";
+
+    fn outbox(&mut self) -> &mut Outbox<TradingUpdate> {
+        &mut self.out
+    }
+
+    fn start(&mut self) {
+        self.open_database();
+    }
+
+    fn on_command(&mut self, cmd: TradingCommand) {
+        self.command(cmd);
+    }
+
+    fn on_market(&mut self, batch: &FeedBatch) {
+        self.on_batch(batch);
+    }
+
+    fn on_market_end(&mut self) {
+        if self.session.is_some() {
+            self.set_status(WorkerStatus::MarketClosed);
+        }
+    }
+
+    fn after_turn(&mut self) {
+        self.maybe_snapshot();
+        self.send_snapshot();
+        self.maybe_save_marks();
+    }
+
+    fn next_wake(&self) -> Option<Duration> {
+        let tick = Duration::from_millis(self.cfg.snapshot_interval_ms.clamp(5, 5_000));
+        let unsent = self.unsent_snapshot.is_some().then_some(tick);
+        match (self.wake(tick), unsent) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn finish(&mut self) {
+        self.close();
+    }
+}
+
+impl View<TradingUpdate> for TradingView {
+    fn apply(&mut self, u: TradingUpdate) {
+        TradingView::apply(self, u);
+    }
+}
+
+impl Generational for TradingUpdate {
+    fn generation(&self) -> Option<u64> {
+        match self {
+            TradingUpdate::Snapshot(s) => Some(s.generation),
+            _ => None,
+        }
     }
 }
 
@@ -1873,6 +1836,7 @@ mod tests {
     use crude_model::{LiveClock, OrderStatus, PreTradeDecision};
     use crude_trading::LimitsConfig;
     use crude_trading::blotter::{attribution, blotter_rows, summarize};
+    use tokio::sync::mpsc;
 
     /// Wednesday 2026-11-18 10:00 ET.
     fn start() -> Timestamp {
@@ -1956,7 +1920,7 @@ mod tests {
             let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
                 let _ = wtx.lock().map(|t| t.send(()));
             });
-            let handle = TradingWorker::spawn(wc, rx, notify).unwrap();
+            let handle = TradingService::spawn(wc, rx, notify).unwrap();
             for c in before_market {
                 assert!(handle.send(c));
             }
