@@ -41,6 +41,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crude_model::ContractId;
+use nalgebra::DMatrix;
 
 use crate::RiskCliError;
 use crate::linalg::{cholesky, nearest_positive_definite};
@@ -363,7 +364,9 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// [`RiskCliError::BadArgument`] for a bad configuration, or a window longer than the
-    /// history (the message gives the largest window that fits).
+    /// history (the message gives the largest window that fits);
+    /// [`RiskCliError::Computation`] when the covariance overflows (returns so large that
+    /// their squares are not finite), so that it can be neither factorised nor repaired.
     pub fn new(history: &ReturnHistory, config: PortfolioRiskConfig) -> Result<Self, RiskCliError> {
         config.validate()?;
         let n = history.contracts.len();
@@ -383,9 +386,14 @@ impl PortfolioRiskModel {
             CovarianceMethod::Sample => sample_covariance(&window, days, n),
             CovarianceMethod::Ewma { lambda } => ewma_covariance(&window, days, n, lambda),
         };
-        let (covariance, covariance_repaired) = match cholesky(&covariance, n) {
-            Some(_) => (covariance, false),
-            None => (nearest_positive_definite(&covariance, n).0, true),
+        let matrix = DMatrix::from_row_slice(n, n, &covariance);
+        let (covariance, covariance_repaired) = if cholesky(&matrix).is_some() {
+            (covariance, false)
+        } else {
+            let (repaired, _) =
+                nearest_positive_definite(&matrix).ok_or_else(|| not_factorisable("the history's covariance"))?;
+            // exactly symmetric, so nalgebra's column-major storage is also the row-major one
+            (repaired.as_slice().to_vec(), true)
         };
         Ok(Self { contracts: history.contracts.clone(), window, days, covariance, covariance_repaired, config })
     }
@@ -445,13 +453,13 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// [`RiskCliError::BadArgument`] for a contract missing from the history or a
-    /// non-finite exposure.
+    /// non-finite exposure; [`RiskCliError::Computation`] as in [`Self::monte_carlo`].
     pub fn report_exposures(
         &self,
         exposures: &[Exposure],
     ) -> Result<(PortfolioRiskReport, MonteCarloPnl), RiskCliError> {
         let book = self.book_from_exposures(exposures)?;
-        let (monte_carlo, sample) = self.monte_carlo_with_sample(&book);
+        let (monte_carlo, sample) = self.monte_carlo_with_sample(&book)?;
         let report = PortfolioRiskReport {
             observations: self.days,
             covariance_repaired: self.covariance_repaired,
@@ -580,8 +588,8 @@ impl PortfolioRiskModel {
         Ok(self.historical_book(&self.book(positions)?))
     }
 
-    fn monte_carlo_book(&self, book: &Book) -> Vec<RiskFigure> {
-        self.monte_carlo_with_sample(book).0
+    fn monte_carlo_book(&self, book: &Book) -> Result<Vec<RiskFigure>, RiskCliError> {
+        Ok(self.monte_carlo_with_sample(book)?.0)
     }
 
     /// The horizon whose P&L sample [`Self::report_exposures`] returns.
@@ -590,7 +598,7 @@ impl PortfolioRiskModel {
         if h.contains(&1) { 1 } else { h.iter().copied().min().unwrap_or(1) }
     }
 
-    fn monte_carlo_with_sample(&self, book: &Book) -> (Vec<RiskFigure>, MonteCarloPnl) {
+    fn monte_carlo_with_sample(&self, book: &Book) -> Result<(Vec<RiskFigure>, MonteCarloPnl), RiskCliError> {
         let n = self.contracts.len();
         let k = book.held.len();
         let horizons = &self.config.horizons_days;
@@ -600,21 +608,21 @@ impl PortfolioRiskModel {
                 &mut horizons.iter().map(|&h| (h, vec![0.0; self.config.mc_paths])).collect::<Vec<_>>(),
                 false,
             );
-            return (figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd: vec![0.0; self.config.mc_paths] });
+            return Ok((
+                figures,
+                MonteCarloPnl { horizon_days: sample_horizon, pnl_usd: vec![0.0; self.config.mc_paths] },
+            ));
         }
-        let sub: Vec<f64> =
-            book.held.iter().flat_map(|&i| book.held.iter().map(move |&j| self.covariance[i * n + j])).collect();
+        let sub = DMatrix::from_fn(k, k, |r, c| self.covariance[book.held[r] * n + book.held[c]]);
         // A principal submatrix of a positive-definite matrix is positive definite; the
         // repair is a guard against rounding only.
-        let l = cholesky(&sub, k).unwrap_or_else(|| nearest_positive_definite(&sub, k).1);
-        // L by columns, so r = L z accumulates column by column (vectorisable, no long
-        // dependency chain): lt[j * k + i] = L[i][j].
-        let mut lt = vec![0.0; k * k];
-        for i in 0..k {
-            for j in 0..=i {
-                lt[j * k + i] = l[i * k + j];
-            }
-        }
+        let l = match cholesky(&sub) {
+            Some(l) => l,
+            None => nearest_positive_definite(&sub).ok_or_else(|| not_factorisable("the positions' covariance"))?.1,
+        };
+        // nalgebra stores L by columns, so r = L z accumulates column by column
+        // (vectorisable, no long dependency chain): lt[j * k + i] = L[i][j].
+        let lt = l.as_slice();
         let v: Vec<f64> = book.held.iter().map(|&i| book.exposures[i]).collect();
         let sqrt_h: Vec<f64> = horizons.iter().map(|&h| f64::from(h).sqrt()).collect();
         let paths = self.config.mc_paths;
@@ -663,15 +671,17 @@ impl PortfolioRiskModel {
             .collect();
         let figures = self.tail_figures(&mut by_horizon, false);
         let pnl_usd = by_horizon.into_iter().find(|(h, _)| *h == sample_horizon).map(|(_, p)| p).unwrap_or_default();
-        (figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd })
+        Ok((figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd }))
     }
 
     /// Monte Carlo VaR and ES with correlated normal shocks and full revaluation.
     ///
     /// # Errors
-    /// As [`Self::parametric`].
+    /// As [`Self::parametric`]; [`RiskCliError::Computation`] in the Monte Carlo run when the
+    /// covariance of the contracts held can be neither factorised nor repaired (non-finite
+    /// entries; not expected once [`Self::new`] has succeeded).
     pub fn monte_carlo(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
-        Ok(self.monte_carlo_book(&self.book(positions)?))
+        self.monte_carlo_book(&self.book(positions)?)
     }
 
     /// Component and marginal VaR (parametric, 1-day) for each contract held, at each
@@ -710,7 +720,8 @@ impl PortfolioRiskModel {
     /// configured confidence and horizon.
     ///
     /// # Errors
-    /// As [`Self::parametric`], for the positions and the order.
+    /// As [`Self::parametric`], for the positions and the order; with
+    /// [`VarMethod::MonteCarlo`], as [`Self::monte_carlo`].
     pub fn incremental_var(
         &self,
         positions: &[Position],
@@ -722,13 +733,13 @@ impl PortfolioRiskModel {
         with_order.push(*order);
         let after = self.book(&with_order)?;
         let run = |b: &Book| match method {
-            VarMethod::Parametric => self.parametric_book(b),
-            VarMethod::Historical => self.historical_book(b),
+            VarMethod::Parametric => Ok(self.parametric_book(b)),
+            VarMethod::Historical => Ok(self.historical_book(b)),
             VarMethod::MonteCarlo => self.monte_carlo_book(b),
         };
-        Ok(run(&before)
+        Ok(run(&before)?
             .into_iter()
-            .zip(run(&after))
+            .zip(run(&after)?)
             .map(|(b, a)| IncrementalVar {
                 confidence: b.confidence,
                 horizon_days: b.horizon_days,
@@ -742,7 +753,7 @@ impl PortfolioRiskModel {
     /// Every figure for a set of positions.
     ///
     /// # Errors
-    /// As [`Self::parametric`].
+    /// As [`Self::monte_carlo`].
     pub fn report(&self, positions: &[Position]) -> Result<PortfolioRiskReport, RiskCliError> {
         let book = self.book(positions)?;
         Ok(PortfolioRiskReport {
@@ -752,9 +763,20 @@ impl PortfolioRiskModel {
             gross_exposure_usd: positions.iter().map(|p| p.exposure_usd().abs()).sum(),
             parametric: self.parametric_book(&book),
             historical: self.historical_book(&book),
-            monte_carlo: self.monte_carlo_book(&book),
+            monte_carlo: self.monte_carlo_book(&book)?,
             components: self.components(positions)?,
         })
+    }
+}
+
+/// The error for a covariance matrix that has neither a Cholesky factor nor a repair: only
+/// non-finite entries get there.
+fn not_factorisable(what: &'static str) -> RiskCliError {
+    RiskCliError::Computation {
+        what,
+        reason: "the matrix has non-finite entries (returns too large for their squares to be finite), so it \
+                 has no Cholesky factor and cannot be repaired; check the return history for extreme values"
+            .to_string(),
     }
 }
 
