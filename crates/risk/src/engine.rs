@@ -41,7 +41,6 @@ use serde::Serialize;
 use crude_model::{ContractId, Timestamp};
 
 use crate::RiskCliError;
-use crate::backtest::{BACKTEST_DAYS, VarBacktest, parametric_var_backtest};
 use crate::book::{BookPosition, RiskBook};
 use crate::greeks::{GreeksTable, greeks_table};
 use crate::limits::{LimitFigures, LimitUtilisation, RiskLimits, evaluate};
@@ -49,6 +48,7 @@ use crate::normal::norm_ppf;
 use crate::portfolio::{Exposure, PortfolioRiskConfig, PortfolioRiskModel, PortfolioRiskReport, ReturnHistory};
 use crate::pretrade::RiskPreTradeCheck;
 use crate::stress::{SLIDERS_SCENARIO, Sliders, StressResult, StressScenario, builtin_scenarios, run_stress};
+use crate::var_backtest::{BACKTEST_DAYS, VarBacktest, parametric_var_backtest};
 
 /// Default number of histogram bins.
 pub const DEFAULT_HISTOGRAM_BINS: usize = 60;
