@@ -18,7 +18,7 @@
 //! - `pretrade`: the VaR-based pre-trade check;
 //! - `positions_file`: `crude risk --positions FILE --history FILE` (portfolio mode).
 //!
-//! Errors are [`RiskCliError`]; [`RiskCliError::exit_code`] gives the CLI's exit status.
+//! Errors are [`RiskError`]; [`RiskError::exit_code`] gives the CLI's exit status.
 
 mod black76;
 mod book;
@@ -41,7 +41,7 @@ pub use black76::{
 };
 pub use book::{BookPosition, OptionLeg, PnlState, RiskBook, UnitValuation};
 pub use engine::{DEFAULT_HISTOGRAM_BINS, DrawdownStatus, PnlHistogram, RiskEngine, RiskEngineConfig, RiskSnapshot};
-pub use error::RiskCliError;
+pub use error::RiskError;
 pub use greeks::{GreeksRow, GreeksTable, GreeksTotals, PositionGreeks, greeks_table, position_greeks};
 pub use input::{PRICE_COLUMNS, PriceSeries, read_price_series};
 pub use limits::{

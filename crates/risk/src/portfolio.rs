@@ -43,7 +43,7 @@ use serde::Serialize;
 use crude_model::ContractId;
 use nalgebra::DMatrix;
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::linalg::{cholesky, nearest_positive_definite};
 use crate::normal::{norm_pdf, norm_ppf};
 use crate::series::{DEFAULT_SEED, MC_CHUNK_DRAWS, MC_DRAWS, VarEs, tail_var_es, validate_confidences};
@@ -106,11 +106,10 @@ impl ReturnHistory {
     /// A joint history: `returns_by_day[t][i]` is contract `i`'s log return on day `t`.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for no contracts, a repeated contract, a day with the
+    /// [`RiskError::BadArgument`] for no contracts, a repeated contract, a day with the
     /// wrong number of returns, a non-finite return, or fewer than 2 days.
-    pub fn new(contracts: Vec<ContractId>, returns_by_day: &[Vec<f64>]) -> Result<Self, RiskCliError> {
-        let bad =
-            |value: String, reason: String| RiskCliError::BadArgument { argument: "return history", value, reason };
+    pub fn new(contracts: Vec<ContractId>, returns_by_day: &[Vec<f64>]) -> Result<Self, RiskError> {
+        let bad = |value: String, reason: String| RiskError::BadArgument { argument: "return history", value, reason };
         let n = contracts.len();
         if n == 0 {
             return Err(bad(String::new(), "name at least one contract".to_string()));
@@ -213,8 +212,8 @@ impl PortfolioRiskConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), RiskCliError> {
-        let bad = |argument: &'static str, value: String, reason: &str| RiskCliError::BadArgument {
+    fn validate(&self) -> Result<(), RiskError> {
+        let bad = |argument: &'static str, value: String, reason: &str| RiskError::BadArgument {
             argument,
             value,
             reason: reason.to_string(),
@@ -363,15 +362,15 @@ impl PortfolioRiskModel {
     /// Build the model from a joint history.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a bad configuration, or a window longer than the
+    /// [`RiskError::BadArgument`] for a bad configuration, or a window longer than the
     /// history (the message gives the largest window that fits);
-    /// [`RiskCliError::Computation`] when the covariance overflows (returns so large that
+    /// [`RiskError::Computation`] when the covariance overflows (returns so large that
     /// their squares are not finite), so that it can be neither factorised nor repaired.
-    pub fn new(history: &ReturnHistory, config: PortfolioRiskConfig) -> Result<Self, RiskCliError> {
+    pub fn new(history: &ReturnHistory, config: PortfolioRiskConfig) -> Result<Self, RiskError> {
         config.validate()?;
         let n = history.contracts.len();
         if config.window_days > history.days {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "window_days",
                 value: config.window_days.to_string(),
                 reason: format!(
@@ -419,20 +418,20 @@ impl PortfolioRiskModel {
         &self.contracts
     }
 
-    fn book_from_exposures(&self, exposures: &[Exposure]) -> Result<Book, RiskCliError> {
+    fn book_from_exposures(&self, exposures: &[Exposure]) -> Result<Book, RiskError> {
         let n = self.contracts.len();
         let mut out = vec![0.0; n];
         let mut unit_value = vec![0.0; n];
         for e in exposures {
             let Some(i) = self.contracts.iter().position(|c| *c == e.contract) else {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "position",
                     value: e.contract.to_string(),
                     reason: "the return history has no column for this contract; add its returns".to_string(),
                 });
             };
             if !e.exposure_usd.is_finite() || !e.unit_value_usd.is_finite() {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "exposure_usd",
                     value: format!("{} ({})", e.exposure_usd, e.contract),
                     reason: "exposures and unit values must be finite numbers of USD".to_string(),
@@ -452,12 +451,9 @@ impl PortfolioRiskModel {
     /// configured) from the same draws as the Monte Carlo figures.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a contract missing from the history or a
-    /// non-finite exposure; [`RiskCliError::Computation`] as in [`Self::monte_carlo`].
-    pub fn report_exposures(
-        &self,
-        exposures: &[Exposure],
-    ) -> Result<(PortfolioRiskReport, MonteCarloPnl), RiskCliError> {
+    /// [`RiskError::BadArgument`] for a contract missing from the history or a
+    /// non-finite exposure; [`RiskError::Computation`] as in [`Self::monte_carlo`].
+    pub fn report_exposures(&self, exposures: &[Exposure]) -> Result<(PortfolioRiskReport, MonteCarloPnl), RiskError> {
         let book = self.book_from_exposures(exposures)?;
         let (monte_carlo, sample) = self.monte_carlo_with_sample(&book)?;
         let report = PortfolioRiskReport {
@@ -473,27 +469,27 @@ impl PortfolioRiskModel {
         Ok((report, sample))
     }
 
-    fn book(&self, positions: &[Position]) -> Result<Book, RiskCliError> {
+    fn book(&self, positions: &[Position]) -> Result<Book, RiskError> {
         let n = self.contracts.len();
         let mut exposures = vec![0.0; n];
         let mut unit_value = vec![0.0; n];
         for p in positions {
             let Some(i) = self.contracts.iter().position(|c| *c == p.contract) else {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "position",
                     value: p.contract.to_string(),
                     reason: "the return history has no column for this contract; add its returns".to_string(),
                 });
             };
             if !(p.multiplier.is_finite() && p.multiplier > 0.0) {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "multiplier",
                     value: format!("{} ({})", p.multiplier, p.contract),
                     reason: "the contract multiplier must be a positive number of units".to_string(),
                 });
             }
             if !p.price.is_finite() || (p.price <= 0.0 && p.qty != 0) {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "price",
                     value: format!("{} ({})", p.price, p.contract),
                     reason: "portfolio VaR revalues positions with log returns, which need a strictly positive price; \
@@ -544,9 +540,9 @@ impl PortfolioRiskModel {
     /// Delta-normal VaR and ES (see the module documentation).
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a contract missing from the history, a
+    /// [`RiskError::BadArgument`] for a contract missing from the history, a
     /// non-positive multiplier or a non-positive price.
-    pub fn parametric(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
+    pub fn parametric(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.parametric_book(&self.book(positions)?))
     }
 
@@ -584,11 +580,11 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::parametric`].
-    pub fn historical(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
+    pub fn historical(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.historical_book(&self.book(positions)?))
     }
 
-    fn monte_carlo_book(&self, book: &Book) -> Result<Vec<RiskFigure>, RiskCliError> {
+    fn monte_carlo_book(&self, book: &Book) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.monte_carlo_with_sample(book)?.0)
     }
 
@@ -598,7 +594,7 @@ impl PortfolioRiskModel {
         if h.contains(&1) { 1 } else { h.iter().copied().min().unwrap_or(1) }
     }
 
-    fn monte_carlo_with_sample(&self, book: &Book) -> Result<(Vec<RiskFigure>, MonteCarloPnl), RiskCliError> {
+    fn monte_carlo_with_sample(&self, book: &Book) -> Result<(Vec<RiskFigure>, MonteCarloPnl), RiskError> {
         let n = self.contracts.len();
         let k = book.held.len();
         let horizons = &self.config.horizons_days;
@@ -677,10 +673,10 @@ impl PortfolioRiskModel {
     /// Monte Carlo VaR and ES with correlated normal shocks and full revaluation.
     ///
     /// # Errors
-    /// As [`Self::parametric`]; [`RiskCliError::Computation`] in the Monte Carlo run when the
+    /// As [`Self::parametric`]; [`RiskError::Computation`] in the Monte Carlo run when the
     /// covariance of the contracts held can be neither factorised nor repaired (non-finite
     /// entries; not expected once [`Self::new`] has succeeded).
-    pub fn monte_carlo(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
+    pub fn monte_carlo(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
         self.monte_carlo_book(&self.book(positions)?)
     }
 
@@ -689,7 +685,7 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::parametric`].
-    pub fn components(&self, positions: &[Position]) -> Result<Vec<ComponentVar>, RiskCliError> {
+    pub fn components(&self, positions: &[Position]) -> Result<Vec<ComponentVar>, RiskError> {
         Ok(self.components_book(&self.book(positions)?))
     }
 
@@ -727,7 +723,7 @@ impl PortfolioRiskModel {
         positions: &[Position],
         order: &Position,
         method: VarMethod,
-    ) -> Result<Vec<IncrementalVar>, RiskCliError> {
+    ) -> Result<Vec<IncrementalVar>, RiskError> {
         let before = self.book(positions)?;
         let mut with_order = positions.to_vec();
         with_order.push(*order);
@@ -754,7 +750,7 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::monte_carlo`].
-    pub fn report(&self, positions: &[Position]) -> Result<PortfolioRiskReport, RiskCliError> {
+    pub fn report(&self, positions: &[Position]) -> Result<PortfolioRiskReport, RiskError> {
         let book = self.book(positions)?;
         Ok(PortfolioRiskReport {
             observations: self.days,
@@ -771,8 +767,8 @@ impl PortfolioRiskModel {
 
 /// The error for a covariance matrix that has neither a Cholesky factor nor a repair: only
 /// non-finite entries get there.
-fn not_factorisable(what: &'static str) -> RiskCliError {
-    RiskCliError::Computation {
+fn not_factorisable(what: &'static str) -> RiskError {
+    RiskError::Computation {
         what,
         reason: "the matrix has non-finite entries (returns too large for their squares to be finite), so it \
                  has no Cholesky factor and cannot be repaired; check the return history for extreme values"

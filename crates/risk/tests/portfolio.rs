@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crude_model::{ContractId, ContractMonth, Market};
 use crude_risk::{
-    CovarianceMethod, PortfolioRiskConfig, PortfolioRiskModel, Position, ReturnHistory, RiskCliError, RiskFigure,
+    CovarianceMethod, PortfolioRiskConfig, PortfolioRiskModel, Position, ReturnHistory, RiskError, RiskFigure,
     TrafficLight, VarMethod, kupiec_pof,
 };
 use serde_json::Value;
@@ -262,7 +262,7 @@ fn an_overflowing_covariance_is_an_error_not_a_hang() {
     let mut cfg = PortfolioRiskConfig::new(1_000_000.0);
     cfg.window_days = 30;
     let err = PortfolioRiskModel::new(&history, cfg).unwrap_err();
-    assert!(matches!(err, RiskCliError::Computation { .. }), "{err}");
+    assert!(matches!(err, RiskError::Computation { .. }), "{err}");
     assert!(err.to_string().contains("non-finite"), "{err}");
     assert_eq!(err.exit_code(), 1);
 }
