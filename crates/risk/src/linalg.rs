@@ -3,10 +3,10 @@
 //! covariance matrix by clipping its eigenvalues.
 //!
 //! nalgebra's `Cholesky` and `SymmetricEigen` (implicit QR) replace a hand-written
-//! Cholesky and a cyclic Jacobi eigen-solver. The matrices here are small (one row per
-//! contract held, 16 in the Risk panel's book), factorised once per model or per Monte Carlo
-//! run, so the choice costs nothing on the hot path: the 100,000-path simulation dominates
-//! (figures in `docs/risk-linalg-figures.md`).
+//! Cholesky and a cyclic Jacobi eigen-solver. The matrices are small (one row per contract
+//! held, 16 in the Risk panel's book) and factorised once per model or per Monte Carlo run.
+//! Measured 2026-12-07 on 16 × 16: Cholesky 1.2 µs (hand-written 0.8 µs), about 2e-5 of a
+//! 50 ms Risk panel recalculation, whose median did not rise; the repair 17 µs (Jacobi 97 µs).
 
 use nalgebra::{DMatrix, SymmetricEigen};
 
