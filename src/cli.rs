@@ -509,7 +509,7 @@ fn run_simulate(days: usize, seed: u64, out: &Path, start: NaiveDate, config: Op
     Ok(())
 }
 
-fn risk_failure(e: crude_risk::RiskCliError) -> Failure {
+fn risk_failure(e: crude_risk::RiskError) -> Failure {
     Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() }
 }
 

@@ -13,7 +13,7 @@
 //! - **rho** `∂V/∂r` per 1.00 of rate with `F` fixed: `−T V`.
 //!
 //! Black-76 takes `ln(F/K)`, so it needs `F > 0` and `K > 0`; zero or negative forwards
-//! or strikes (WTI in April 2020) get [`RiskCliError::NonPositiveForOptionModel`], which
+//! or strikes (WTI in April 2020) get [`RiskError::NonPositiveForOptionModel`], which
 //! points to the Bachelier (normal) model. `T` and `σ` must be strictly positive.
 //!
 //! The implied volatility solver works on the out-of-the-money equivalent (put–call
@@ -26,7 +26,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::normal::{norm_cdf, norm_pdf};
 
 /// The largest implied volatility the solver looks for (10,000 % a year).
@@ -52,14 +52,14 @@ impl fmt::Display for OptionType {
 }
 
 impl FromStr for OptionType {
-    type Err = RiskCliError;
+    type Err = RiskError;
 
     /// `call`/`c` or `put`/`p`, any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "call" | "c" => Ok(OptionType::Call),
             "put" | "p" => Ok(OptionType::Put),
-            _ => Err(RiskCliError::BadArgument {
+            _ => Err(RiskError::BadArgument {
                 argument: "--type",
                 value: s.to_string(),
                 reason: "expected 'call' or 'put'".to_string(),
@@ -85,11 +85,11 @@ pub struct Black76Greeks {
     pub rho: f64,
 }
 
-fn check_finite(argument: &'static str, value: f64) -> Result<(), RiskCliError> {
+fn check_finite(argument: &'static str, value: f64) -> Result<(), RiskError> {
     if value.is_finite() {
         Ok(())
     } else {
-        Err(RiskCliError::BadArgument {
+        Err(RiskError::BadArgument {
             argument,
             value: format!("{value}"),
             reason: "must be a finite number".to_string(),
@@ -97,19 +97,19 @@ fn check_finite(argument: &'static str, value: f64) -> Result<(), RiskCliError> 
     }
 }
 
-fn check_market(forward: f64, strike: f64, years: f64, rate: f64) -> Result<(), RiskCliError> {
+fn check_market(forward: f64, strike: f64, years: f64, rate: f64) -> Result<(), RiskError> {
     check_finite("--forward", forward)?;
     check_finite("--strike", strike)?;
     check_finite("--years", years)?;
     check_finite("--rate", rate)?;
     if forward <= 0.0 {
-        return Err(RiskCliError::NonPositiveForOptionModel { argument: "--forward", value: forward });
+        return Err(RiskError::NonPositiveForOptionModel { argument: "--forward", value: forward });
     }
     if strike <= 0.0 {
-        return Err(RiskCliError::NonPositiveForOptionModel { argument: "--strike", value: strike });
+        return Err(RiskError::NonPositiveForOptionModel { argument: "--strike", value: strike });
     }
     if years <= 0.0 {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "--years",
             value: format!("{years}"),
             reason: "time to expiry must be > 0 years (an expired option is worth its intrinsic value)".to_string(),
@@ -132,8 +132,8 @@ fn undiscounted(option_type: OptionType, forward: f64, strike: f64, sd: f64) -> 
 /// Black-76 price and Greeks.
 ///
 /// # Errors
-/// [`RiskCliError::NonPositiveForOptionModel`] for `forward ≤ 0` or `strike ≤ 0`;
-/// [`RiskCliError::BadArgument`] for a non-finite input, `years ≤ 0` or `vol ≤ 0`.
+/// [`RiskError::NonPositiveForOptionModel`] for `forward ≤ 0` or `strike ≤ 0`;
+/// [`RiskError::BadArgument`] for a non-finite input, `years ≤ 0` or `vol ≤ 0`.
 pub fn black76(
     option_type: OptionType,
     forward: f64,
@@ -141,11 +141,11 @@ pub fn black76(
     years: f64,
     vol: f64,
     rate: f64,
-) -> Result<Black76Greeks, RiskCliError> {
+) -> Result<Black76Greeks, RiskError> {
     check_market(forward, strike, years, rate)?;
     check_finite("--vol", vol)?;
     if vol <= 0.0 {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "--vol",
             value: format!("{vol}"),
             reason: "volatility must be > 0, as a fraction a year (0.35 for 35 %)".to_string(),
@@ -171,8 +171,8 @@ pub fn black76(
 /// The Black-76 volatility that reproduces `price`.
 ///
 /// # Errors
-/// The market-input errors of [`black76`]; [`RiskCliError::BadArgument`] for a non-finite
-/// price; [`RiskCliError::NoImpliedVol`] when the price is at or outside the no-arbitrage
+/// The market-input errors of [`black76`]; [`RiskError::BadArgument`] for a non-finite
+/// price; [`RiskError::NoImpliedVol`] when the price is at or outside the no-arbitrage
 /// bounds (the message gives them), when its time value is lost to rounding, or when the
 /// volatility would exceed [`MAX_IMPLIED_VOL`].
 pub fn implied_vol(
@@ -182,7 +182,7 @@ pub fn implied_vol(
     years: f64,
     rate: f64,
     price: f64,
-) -> Result<f64, RiskCliError> {
+) -> Result<f64, RiskError> {
     check_market(forward, strike, years, rate)?;
     check_finite("--price", price)?;
     let disc = (-rate * years).exp();
@@ -203,16 +203,10 @@ pub fn implied_vol(
     // Within a few units of rounding of a bound counts as on it.
     let slack = 8.0 * f64::EPSILON;
     if undisc.is_nan() || undisc <= intrinsic * (1.0 + slack) {
-        return Err(RiskCliError::NoImpliedVol {
-            price,
-            reason: format!("no volatility gives this price: {}", bounds()),
-        });
+        return Err(RiskError::NoImpliedVol { price, reason: format!("no volatility gives this price: {}", bounds()) });
     }
     if undisc >= upper * (1.0 - slack) {
-        return Err(RiskCliError::NoImpliedVol {
-            price,
-            reason: format!("no volatility gives this price: {}", bounds()),
-        });
+        return Err(RiskError::NoImpliedVol { price, reason: format!("no volatility gives this price: {}", bounds()) });
     }
     // Out-of-the-money equivalent by put-call parity: C - P = F - K (undiscounted).
     let (otm_type, target) = match option_type {
@@ -221,7 +215,7 @@ pub fn implied_vol(
         _ => (option_type, undisc),
     };
     if target <= 0.0 {
-        return Err(RiskCliError::NoImpliedVol {
+        return Err(RiskError::NoImpliedVol {
             price,
             reason:
                 "the price's time value above intrinsic is lost to rounding; quote the out-of-the-money option instead"
@@ -237,7 +231,7 @@ pub fn implied_vol(
         lo = hi;
         hi *= 2.0;
         if hi > MAX_IMPLIED_VOL {
-            return Err(RiskCliError::NoImpliedVol {
+            return Err(RiskError::NoImpliedVol {
                 price,
                 reason: format!(
                     "the implied volatility would exceed {:.0} % a year; check the price (it is close to the upper bound: {})",
@@ -279,7 +273,7 @@ pub fn implied_vol(
         }
         vol = next;
     }
-    Err(RiskCliError::Computation {
+    Err(RiskError::Computation {
         what: "implied volatility",
         reason: format!("the solver did not converge for price {price}; bracket [{lo}, {hi}]"),
     })
@@ -350,7 +344,7 @@ pub struct OptionReport {
 ///
 /// # Errors
 /// Those of [`black76`] and, with a price, of [`implied_vol`].
-pub fn run_option(params: &OptionParams) -> Result<OptionReport, RiskCliError> {
+pub fn run_option(params: &OptionParams) -> Result<OptionReport, RiskError> {
     let OptionParams { option_type, forward, strike, years, rate, vol_input } = *params;
     let (vol, given_price) = match vol_input {
         VolInput::Vol(v) => (v, None),
@@ -403,7 +397,7 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         assert!(matches!(
             black76(OptionType::Put, 20.0, 0.0, 0.1, 0.5, 0.01),
-            Err(RiskCliError::NonPositiveForOptionModel { argument: "--strike", .. })
+            Err(RiskError::NonPositiveForOptionModel { argument: "--strike", .. })
         ));
         assert!(black76(OptionType::Put, 20.0, 20.0, 0.0, 0.5, 0.01).is_err());
         assert!(black76(OptionType::Put, 20.0, 20.0, 1.0, 0.0, 0.01).is_err());
@@ -418,7 +412,7 @@ mod tests {
         let disc = (-r * t).exp();
         // at intrinsic value
         let err = implied_vol(OptionType::Call, f, k, t, r, disc * 10.0).unwrap_err();
-        assert!(matches!(err, RiskCliError::NoImpliedVol { .. }), "{err}");
+        assert!(matches!(err, RiskError::NoImpliedVol { .. }), "{err}");
         assert!(err.to_string().contains("must be worth more than"), "{err}");
         // above the discounted forward
         assert!(implied_vol(OptionType::Call, f, k, t, r, disc * 80.0 + 1e-9).is_err());

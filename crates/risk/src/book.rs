@@ -20,7 +20,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crude_model::{ContractId, Position as TradedPosition, Timestamp, contract_multiplier};
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::black76::{OptionType, black76};
 
 /// The option part of a position: a European option on the position's future.
@@ -69,9 +69,9 @@ impl OptionLeg {
     /// Checks the leg's numbers; `what` names the position in the message.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] naming the field for a non-finite or out-of-range value.
-    pub fn validate(&self, what: &str) -> Result<(), RiskCliError> {
-        let bad = |argument: &'static str, value: f64, reason: &str| RiskCliError::BadArgument {
+    /// [`RiskError::BadArgument`] naming the field for a non-finite or out-of-range value.
+    pub fn validate(&self, what: &str) -> Result<(), RiskError> {
+        let bad = |argument: &'static str, value: f64, reason: &str| RiskError::BadArgument {
             argument,
             value: format!("{value} ({what})"),
             reason: reason.to_string(),
@@ -104,7 +104,7 @@ impl OptionLeg {
     ///
     /// # Errors
     /// Those of [`black76`] for parameters [`Self::validate`] would refuse.
-    pub fn valuation_at(&self, forward: f64, vol: f64) -> Result<UnitValuation, RiskCliError> {
+    pub fn valuation_at(&self, forward: f64, vol: f64) -> Result<UnitValuation, RiskError> {
         if forward <= 0.0 && forward.is_finite() {
             let disc = (-self.rate * self.expiry_years).exp();
             let (value, delta) = match self.kind {
@@ -198,26 +198,26 @@ impl BookPosition {
     /// Checks the position's numbers.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] naming the field: a non-finite price or average price,
+    /// [`RiskError::BadArgument`] naming the field: a non-finite price or average price,
     /// a non-positive multiplier, or a bad option leg ([`OptionLeg::validate`]).
-    pub fn validate(&self) -> Result<(), RiskCliError> {
+    pub fn validate(&self) -> Result<(), RiskError> {
         let what = self.label();
         if !self.price.is_finite() {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "price",
                 value: format!("{} ({what})", self.price),
                 reason: "the mark must be a finite number (negative prices are allowed)".to_string(),
             });
         }
         if !self.avg_price.is_finite() {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "avg_price",
                 value: format!("{} ({what})", self.avg_price),
                 reason: "the average price must be a finite number".to_string(),
             });
         }
         if !(self.multiplier.is_finite() && self.multiplier > 0.0) {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "multiplier",
                 value: format!("{} ({what})", self.multiplier),
                 reason: "the contract multiplier must be a positive number of units (1000 for CL/BZ, 42000 for RB/HO)"
@@ -235,7 +235,7 @@ impl BookPosition {
     ///
     /// # Errors
     /// Those of [`OptionLeg::valuation_at`].
-    pub fn unit_valuation_at(&self, forward: f64, vol: f64) -> Result<UnitValuation, RiskCliError> {
+    pub fn unit_valuation_at(&self, forward: f64, vol: f64) -> Result<UnitValuation, RiskError> {
         match &self.option {
             None => Ok(UnitValuation {
                 value: forward,
@@ -254,7 +254,7 @@ impl BookPosition {
     ///
     /// # Errors
     /// Those of [`OptionLeg::valuation_at`].
-    pub fn unit_valuation(&self) -> Result<UnitValuation, RiskCliError> {
+    pub fn unit_valuation(&self) -> Result<UnitValuation, RiskError> {
         self.unit_valuation_at(self.price, self.option.map_or(0.0, |o| o.vol))
     }
 
@@ -262,7 +262,7 @@ impl BookPosition {
     ///
     /// # Errors
     /// Those of [`OptionLeg::valuation_at`].
-    pub fn delta_contracts(&self) -> Result<f64, RiskCliError> {
+    pub fn delta_contracts(&self) -> Result<f64, RiskError> {
         Ok(self.unit_valuation()?.delta * self.qty as f64)
     }
 
@@ -305,8 +305,8 @@ impl PnlState {
     /// Checks every figure is finite.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] naming the field.
-    pub fn validate(&self) -> Result<(), RiskCliError> {
+    /// [`RiskError::BadArgument`] naming the field.
+    pub fn validate(&self) -> Result<(), RiskError> {
         for (argument, v) in [
             ("intraday_pnl_usd", self.intraday_pnl_usd),
             ("intraday_peak_pnl_usd", self.intraday_peak_pnl_usd),
@@ -314,7 +314,7 @@ impl PnlState {
             ("week_pnl_usd", self.week_pnl_usd),
         ] {
             if !v.is_finite() {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument,
                     value: format!("{v}"),
                     reason: "P&L figures must be finite numbers of USD".to_string(),
@@ -378,10 +378,10 @@ impl RiskBook {
     /// Checks the NAV, every position and the P&L state.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] naming the field at fault.
-    pub fn validate(&self) -> Result<(), RiskCliError> {
+    /// [`RiskError::BadArgument`] naming the field at fault.
+    pub fn validate(&self) -> Result<(), RiskError> {
         if !(self.nav_usd.is_finite() && self.nav_usd > 0.0) {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "nav_usd",
                 value: format!("{}", self.nav_usd),
                 reason: "the NAV must be a positive number of USD (the % of NAV figures divide by it)".to_string(),
@@ -440,18 +440,18 @@ mod tests {
     fn validation_names_fields() {
         let mut p = BookPosition::option(clf7(), 1, 70.0, leg(OptionType::Call, 70.0), "s");
         p.option.as_mut().unwrap().strike = -5.0;
-        assert!(matches!(p.validate(), Err(RiskCliError::BadArgument { argument: "strike", .. })));
+        assert!(matches!(p.validate(), Err(RiskError::BadArgument { argument: "strike", .. })));
         p.option.as_mut().unwrap().strike = 70.0;
         p.option.as_mut().unwrap().vol = 0.0;
-        assert!(matches!(p.validate(), Err(RiskCliError::BadArgument { argument: "vol", .. })));
+        assert!(matches!(p.validate(), Err(RiskError::BadArgument { argument: "vol", .. })));
         p.option.as_mut().unwrap().vol = 0.3;
         p.option.as_mut().unwrap().expiry_years = f64::NAN;
-        assert!(matches!(p.validate(), Err(RiskCliError::BadArgument { argument: "expiry_years", .. })));
+        assert!(matches!(p.validate(), Err(RiskError::BadArgument { argument: "expiry_years", .. })));
         let mut f = BookPosition::future(clf7(), 1, 70.0, "s");
         f.price = f64::INFINITY;
-        assert!(matches!(f.validate(), Err(RiskCliError::BadArgument { argument: "price", .. })));
+        assert!(matches!(f.validate(), Err(RiskError::BadArgument { argument: "price", .. })));
         let book = RiskBook::empty(Timestamp(0), 0.0);
-        assert!(matches!(book.validate(), Err(RiskCliError::BadArgument { argument: "nav_usd", .. })));
+        assert!(matches!(book.validate(), Err(RiskError::BadArgument { argument: "nav_usd", .. })));
     }
 
     #[test]

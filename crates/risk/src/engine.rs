@@ -40,8 +40,7 @@ use serde::Serialize;
 
 use crude_model::{ContractId, Timestamp};
 
-use crate::RiskCliError;
-use crate::backtest::{BACKTEST_DAYS, VarBacktest, parametric_var_backtest};
+use crate::RiskError;
 use crate::book::{BookPosition, RiskBook};
 use crate::greeks::{GreeksTable, greeks_table};
 use crate::limits::{LimitFigures, LimitUtilisation, RiskLimits, evaluate};
@@ -49,6 +48,7 @@ use crate::normal::norm_ppf;
 use crate::portfolio::{Exposure, PortfolioRiskConfig, PortfolioRiskModel, PortfolioRiskReport, ReturnHistory};
 use crate::pretrade::RiskPreTradeCheck;
 use crate::stress::{SLIDERS_SCENARIO, Sliders, StressResult, StressScenario, builtin_scenarios, run_stress};
+use crate::var_backtest::{BACKTEST_DAYS, VarBacktest, parametric_var_backtest};
 
 /// Default number of histogram bins.
 pub const DEFAULT_HISTOGRAM_BINS: usize = 60;
@@ -240,23 +240,23 @@ impl RiskEngine {
     /// Builds the portfolio model from `history` once.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a bad portfolio configuration, a window longer
+    /// [`RiskError::BadArgument`] for a bad portfolio configuration, a window longer
     /// than the history, 0 histogram bins, or limits that do not validate.
-    pub fn new(config: RiskEngineConfig, history: &ReturnHistory) -> Result<Self, RiskCliError> {
+    pub fn new(config: RiskEngineConfig, history: &ReturnHistory) -> Result<Self, RiskError> {
         if config.histogram_bins == 0 {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "histogram_bins",
                 value: "0".to_string(),
                 reason: format!("use at least 1 bin (default {DEFAULT_HISTOGRAM_BINS})"),
             });
         }
-        config.limits.validate("(engine configuration)").map_err(|e| RiskCliError::BadArgument {
+        config.limits.validate("(engine configuration)").map_err(|e| RiskError::BadArgument {
             argument: "limits",
             value: format!("{}.{}", e.entry, e.field),
             reason: e.to_string(),
         })?;
         for s in &config.scenarios {
-            s.validate("(engine configuration)").map_err(|e| RiskCliError::BadArgument {
+            s.validate("(engine configuration)").map_err(|e| RiskError::BadArgument {
                 argument: "scenarios",
                 value: s.name.clone(),
                 reason: e.to_string(),
@@ -305,9 +305,9 @@ impl RiskEngine {
     /// slider is set.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for an invalid book or slider (the field named), or a
+    /// [`RiskError::BadArgument`] for an invalid book or slider (the field named), or a
     /// position in a market with no return series.
-    pub fn snapshot(&self, book: &RiskBook, sliders: &Sliders) -> Result<RiskSnapshot, RiskCliError> {
+    pub fn snapshot(&self, book: &RiskBook, sliders: &Sliders) -> Result<RiskSnapshot, RiskError> {
         let start = Instant::now();
         book.validate()?;
         sliders.validate()?;
@@ -326,7 +326,7 @@ impl RiskEngine {
                 continue;
             }
             let Some(i) = series_for(contracts, p.contract) else {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "position",
                     value: p.label(),
                     reason: format!(

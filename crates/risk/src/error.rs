@@ -1,7 +1,8 @@
-//! The error type of the risk engine and its command-line entry points.
+//! [`RiskError`], the error type of the risk engine, its library functions and its
+//! command-line entry points alike.
 //!
 //! Every message names the file, line, column, field or argument at fault and says how to
-//! fix it. [`RiskCliError::exit_code`] maps errors to process exit codes: 2 for bad input
+//! fix it. [`RiskError::exit_code`] maps errors to process exit codes: 2 for bad input
 //! (files, numbers, arguments), 1 for a computation that failed on valid input.
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use crude_analytics::AnalyticsError;
 /// Errors from the risk engine.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum RiskCliError {
+pub enum RiskError {
     /// The input file cannot be read.
     #[error("{path}: cannot read the file: {message}")]
     Io {
@@ -167,13 +168,13 @@ pub enum RiskCliError {
     },
 }
 
-impl RiskCliError {
+impl RiskError {
     /// The process exit code for this error: 2 for bad input (files, numbers, arguments),
     /// 1 when a computation failed on valid input (an optimiser that did not converge).
     pub fn exit_code(&self) -> i32 {
         match self {
-            RiskCliError::Computation { .. } => 1,
-            RiskCliError::Analytics(AnalyticsError::NoConvergence { .. }) => 1,
+            RiskError::Computation { .. } => 1,
+            RiskError::Analytics(AnalyticsError::NoConvergence { .. }) => 1,
             _ => 2,
         }
     }

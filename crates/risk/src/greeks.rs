@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crude_model::ContractId;
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::book::BookPosition;
 
 /// Greeks of everything held in one futures contract (the future and options on it).
@@ -96,7 +96,7 @@ pub struct PositionGreeks {
 ///
 /// # Errors
 /// Those of [`BookPosition::unit_valuation`] (bad option parameters).
-pub fn position_greeks(p: &BookPosition) -> Result<PositionGreeks, RiskCliError> {
+pub fn position_greeks(p: &BookPosition) -> Result<PositionGreeks, RiskError> {
     let u = p.unit_valuation()?;
     let q = p.qty as f64;
     let scale = q * p.multiplier;
@@ -114,7 +114,7 @@ pub fn position_greeks(p: &BookPosition) -> Result<PositionGreeks, RiskCliError>
 ///
 /// # Errors
 /// Those of [`position_greeks`].
-pub fn greeks_table(positions: &[BookPosition]) -> Result<GreeksTable, RiskCliError> {
+pub fn greeks_table(positions: &[BookPosition]) -> Result<GreeksTable, RiskError> {
     let mut rows: BTreeMap<ContractId, GreeksRow> = BTreeMap::new();
     let mut total = GreeksTotals::default();
     for p in positions {

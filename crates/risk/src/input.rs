@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use crate::RiskCliError;
+use crate::RiskError;
 
 /// Price columns accepted, most preferred first.
 pub const PRICE_COLUMNS: [&str; 4] = ["close", "price", "settle", "adj_close"];
@@ -68,13 +68,13 @@ fn parse_price(s: &str) -> Option<f64> {
 /// Read a dated price series (see the module documentation for the format).
 ///
 /// # Errors
-/// [`RiskCliError::Io`] if the file cannot be read; [`RiskCliError::Csv`] for broken CSV;
-/// [`RiskCliError::MissingColumn`] without a `date` or price column;
-/// [`RiskCliError::BadDate`] / [`RiskCliError::BadNumber`] naming line and column;
-/// [`RiskCliError::UnsortedDates`] for a duplicate or out-of-order date;
-/// [`RiskCliError::TooFewPrices`] with fewer than 2 rows.
-pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
-    let io_err = |e: &dyn std::fmt::Display| RiskCliError::Io { path: path.to_path_buf(), message: e.to_string() };
+/// [`RiskError::Io`] if the file cannot be read; [`RiskError::Csv`] for broken CSV;
+/// [`RiskError::MissingColumn`] without a `date` or price column;
+/// [`RiskError::BadDate`] / [`RiskError::BadNumber`] naming line and column;
+/// [`RiskError::UnsortedDates`] for a duplicate or out-of-order date;
+/// [`RiskError::TooFewPrices`] with fewer than 2 rows.
+pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskError> {
+    let io_err = |e: &dyn std::fmt::Display| RiskError::Io { path: path.to_path_buf(), message: e.to_string() };
     let bytes = std::fs::read(path).map_err(|e| io_err(&e))?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(bytes.as_slice());
     let csv_err = |e: csv::Error| {
@@ -86,13 +86,13 @@ pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
             csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text; save the file as UTF-8".to_string(),
             _ => e.to_string(),
         };
-        RiskCliError::Csv { path: path.to_path_buf(), line, message }
+        RiskError::Csv { path: path.to_path_buf(), line, message }
     };
     let headers = reader.headers().map_err(csv_err)?.clone();
     let names: Vec<String> = headers.iter().map(normalise).collect();
     let found = headers.iter().collect::<Vec<_>>().join(",");
     let Some(date_col) = names.iter().position(|n| n == "date") else {
-        return Err(RiskCliError::MissingColumn {
+        return Err(RiskError::MissingColumn {
             path: path.to_path_buf(),
             wanted: "'date'",
             found,
@@ -100,7 +100,7 @@ pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
         });
     };
     let Some(price_col) = PRICE_COLUMNS.iter().find_map(|want| names.iter().position(|n| n == want)) else {
-        return Err(RiskCliError::MissingColumn {
+        return Err(RiskError::MissingColumn {
             path: path.to_path_buf(),
             wanted: "price ('close', 'price', 'settle' or 'adj_close')",
             found,
@@ -116,7 +116,7 @@ pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
         let line = record.position().map_or(0, |p| p.line());
         let date_text = record.get(date_col).unwrap_or("");
         let Some(date) = parse_date(date_text) else {
-            return Err(RiskCliError::BadDate {
+            return Err(RiskError::BadDate {
                 path: path.to_path_buf(),
                 line,
                 column: date_name,
@@ -125,7 +125,7 @@ pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
         };
         let price_text = record.get(price_col).unwrap_or("");
         let Some(price) = parse_price(price_text) else {
-            return Err(RiskCliError::BadNumber {
+            return Err(RiskError::BadNumber {
                 path: path.to_path_buf(),
                 line,
                 column: series.column,
@@ -136,7 +136,7 @@ pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
             && date <= *prev
         {
             {
-                return Err(RiskCliError::UnsortedDates {
+                return Err(RiskError::UnsortedDates {
                     path: path.to_path_buf(),
                     line,
                     date: date_label(&date),
@@ -151,7 +151,7 @@ pub fn read_price_series(path: &Path) -> Result<PriceSeries, RiskCliError> {
         series.lines.push(line);
     }
     if series.prices.len() < 2 {
-        return Err(RiskCliError::TooFewPrices { path: path.to_path_buf(), got: series.prices.len() });
+        return Err(RiskError::TooFewPrices { path: path.to_path_buf(), got: series.prices.len() });
     }
     Ok(series)
 }
@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn errors_name_line_and_column() {
         let err = read_price_series(&PathBuf::from("/nonexistent/prices.csv")).unwrap_err();
-        assert!(matches!(err, RiskCliError::Io { .. }), "{err}");
+        assert!(matches!(err, RiskError::Io { .. }), "{err}");
 
         let err = read_price_series(file("day,close\n2024-01-02,1\n").path()).unwrap_err();
         assert!(err.to_string().contains("no 'date' column"), "{err}");
@@ -205,17 +205,17 @@ mod tests {
 
         let err = read_price_series(file("date,close\n2024-01-02,1\n2024-01-03,abc\n").path()).unwrap_err();
         assert!(
-            matches!(&err, RiskCliError::BadNumber { line: 3, column, value, .. } if column == "close" && value == "abc"),
+            matches!(&err, RiskError::BadNumber { line: 3, column, value, .. } if column == "close" && value == "abc"),
             "{err}"
         );
         assert!(err.to_string().contains("line 3, column 'close'"), "{err}");
         let err = read_price_series(file("date,close\n2024-01-02,1\n2024-01-03,NaN\n").path()).unwrap_err();
-        assert!(matches!(err, RiskCliError::BadNumber { line: 3, .. }), "{err}");
+        assert!(matches!(err, RiskError::BadNumber { line: 3, .. }), "{err}");
         let err = read_price_series(file("date,close\n2024-01-02,1\n2024-01-03,\n").path()).unwrap_err();
-        assert!(matches!(err, RiskCliError::BadNumber { line: 3, .. }), "{err}");
+        assert!(matches!(err, RiskError::BadNumber { line: 3, .. }), "{err}");
 
         let err = read_price_series(file("date,close\n01/02/2024,1\n").path()).unwrap_err();
-        assert!(matches!(err, RiskCliError::BadDate { line: 2, .. }), "{err}");
+        assert!(matches!(err, RiskError::BadDate { line: 2, .. }), "{err}");
 
         let err = read_price_series(file("date,close\n2024-01-03,1\n2024-01-02,2\n").path()).unwrap_err();
         assert!(err.to_string().contains("line 3: date 2024-01-02 is earlier than"), "{err}");
@@ -223,10 +223,10 @@ mod tests {
         assert!(err.to_string().contains("the same as"), "{err}");
 
         let err = read_price_series(file("date,close\n2024-01-03,1\n2024-01-04,2,3\n").path()).unwrap_err();
-        assert!(matches!(err, RiskCliError::Csv { line: 3, .. }), "{err}");
+        assert!(matches!(err, RiskError::Csv { line: 3, .. }), "{err}");
 
         let err = read_price_series(file("date,close\n2024-01-03,1\n").path()).unwrap_err();
-        assert!(matches!(err, RiskCliError::TooFewPrices { got: 1, .. }), "{err}");
+        assert!(matches!(err, RiskError::TooFewPrices { got: 1, .. }), "{err}");
         assert_eq!(err.exit_code(), 2);
     }
 }

@@ -8,7 +8,7 @@
 //! - `normal`: the standard normal distribution to full double precision;
 //! - `portfolio`: portfolio VaR/ES (parametric, historical, Monte Carlo) with component,
 //!   marginal and incremental VaR;
-//! - `backtest`: exception counting, Kupiec's POF test, the Basel traffic light and the
+//! - `var_backtest`: exception counting, Kupiec's POF test, the Basel traffic light and the
 //!   out-of-sample backtest of the parametric VaR;
 //! - `book`: the positions (futures and options on futures), NAV and P&L state measured;
 //! - `limits`: `config/risk_limits.yaml`, environment overrides, utilisation and zones;
@@ -18,10 +18,9 @@
 //! - `pretrade`: the VaR-based pre-trade check;
 //! - `positions_file`: `crude risk --positions FILE --history FILE` (portfolio mode).
 //!
-//! Errors are [`RiskCliError`]; [`RiskCliError::exit_code`] gives the CLI's exit status.
+//! Errors are [`RiskError`]; [`RiskError::exit_code`] gives the CLI's exit status.
 
 mod alerts;
-mod backtest;
 mod black76;
 mod book;
 mod engine;
@@ -36,18 +35,15 @@ mod positions_file;
 mod pretrade;
 mod series;
 mod stress;
+mod var_backtest;
 
 pub use alerts::{ALERT_LIST_CAP, Alert, DEFAULT_COOLDOWN_SECS, LimitAlerts, amount, limit_amount, percent, zone_name};
-pub use backtest::{
-    BACKTEST_CONFIDENCE, BACKTEST_DAYS, KupiecResult, MIN_BACKTEST_DAYS, TrafficLight, VarBacktest,
-    basel_traffic_light, count_exceptions, kupiec_pof, parametric_var_backtest,
-};
 pub use black76::{
     Black76Greeks, MAX_IMPLIED_VOL, OptionParams, OptionReport, OptionType, VolInput, black76, implied_vol, run_option,
 };
 pub use book::{BookPosition, OptionLeg, PnlState, RiskBook, UnitValuation};
 pub use engine::{DEFAULT_HISTOGRAM_BINS, DrawdownStatus, PnlHistogram, RiskEngine, RiskEngineConfig, RiskSnapshot};
-pub use error::RiskCliError;
+pub use error::RiskError;
 pub use greeks::{GreeksRow, GreeksTable, GreeksTotals, PositionGreeks, greeks_table, position_greeks};
 pub use input::{PRICE_COLUMNS, PriceSeries, read_price_series};
 pub use limits::{
@@ -75,4 +71,8 @@ pub use stress::{
     CurvePoints, EIA_MONTHLY_PRICES, FRED_WTI_PRICES, MAX_CURVE_POINT, MIN_STRESS_VOL, SLIDERS_SCENARIO, Shock,
     Sliders, StressError, StressResult, StressScenario, builtin_scenarios, curve_point, load_scenarios, run_scenario,
     run_stress, scenarios_from_yaml_str,
+};
+pub use var_backtest::{
+    BACKTEST_CONFIDENCE, BACKTEST_DAYS, KupiecResult, MIN_BACKTEST_DAYS, TrafficLight, VarBacktest,
+    basel_traffic_light, count_exceptions, kupiec_pof, parametric_var_backtest,
 };

@@ -41,8 +41,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crude_model::ContractId;
+use nalgebra::DMatrix;
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::linalg::{cholesky, nearest_positive_definite};
 use crate::normal::{norm_pdf, norm_ppf};
 use crate::series::{DEFAULT_SEED, MC_CHUNK_DRAWS, MC_DRAWS, VarEs, tail_var_es, validate_confidences};
@@ -105,11 +106,10 @@ impl ReturnHistory {
     /// A joint history: `returns_by_day[t][i]` is contract `i`'s log return on day `t`.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for no contracts, a repeated contract, a day with the
+    /// [`RiskError::BadArgument`] for no contracts, a repeated contract, a day with the
     /// wrong number of returns, a non-finite return, or fewer than 2 days.
-    pub fn new(contracts: Vec<ContractId>, returns_by_day: &[Vec<f64>]) -> Result<Self, RiskCliError> {
-        let bad =
-            |value: String, reason: String| RiskCliError::BadArgument { argument: "return history", value, reason };
+    pub fn new(contracts: Vec<ContractId>, returns_by_day: &[Vec<f64>]) -> Result<Self, RiskError> {
+        let bad = |value: String, reason: String| RiskError::BadArgument { argument: "return history", value, reason };
         let n = contracts.len();
         if n == 0 {
             return Err(bad(String::new(), "name at least one contract".to_string()));
@@ -212,8 +212,8 @@ impl PortfolioRiskConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), RiskCliError> {
-        let bad = |argument: &'static str, value: String, reason: &str| RiskCliError::BadArgument {
+    fn validate(&self) -> Result<(), RiskError> {
+        let bad = |argument: &'static str, value: String, reason: &str| RiskError::BadArgument {
             argument,
             value,
             reason: reason.to_string(),
@@ -362,13 +362,15 @@ impl PortfolioRiskModel {
     /// Build the model from a joint history.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a bad configuration, or a window longer than the
-    /// history (the message gives the largest window that fits).
-    pub fn new(history: &ReturnHistory, config: PortfolioRiskConfig) -> Result<Self, RiskCliError> {
+    /// [`RiskError::BadArgument`] for a bad configuration, or a window longer than the
+    /// history (the message gives the largest window that fits);
+    /// [`RiskError::Computation`] when the covariance overflows (returns so large that
+    /// their squares are not finite), so that it can be neither factorised nor repaired.
+    pub fn new(history: &ReturnHistory, config: PortfolioRiskConfig) -> Result<Self, RiskError> {
         config.validate()?;
         let n = history.contracts.len();
         if config.window_days > history.days {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "window_days",
                 value: config.window_days.to_string(),
                 reason: format!(
@@ -383,9 +385,14 @@ impl PortfolioRiskModel {
             CovarianceMethod::Sample => sample_covariance(&window, days, n),
             CovarianceMethod::Ewma { lambda } => ewma_covariance(&window, days, n, lambda),
         };
-        let (covariance, covariance_repaired) = match cholesky(&covariance, n) {
-            Some(_) => (covariance, false),
-            None => (nearest_positive_definite(&covariance, n).0, true),
+        let matrix = DMatrix::from_row_slice(n, n, &covariance);
+        let (covariance, covariance_repaired) = if cholesky(&matrix).is_some() {
+            (covariance, false)
+        } else {
+            let (repaired, _) =
+                nearest_positive_definite(&matrix).ok_or_else(|| not_factorisable("the history's covariance"))?;
+            // exactly symmetric, so nalgebra's column-major storage is also the row-major one
+            (repaired.as_slice().to_vec(), true)
         };
         Ok(Self { contracts: history.contracts.clone(), window, days, covariance, covariance_repaired, config })
     }
@@ -411,20 +418,20 @@ impl PortfolioRiskModel {
         &self.contracts
     }
 
-    fn book_from_exposures(&self, exposures: &[Exposure]) -> Result<Book, RiskCliError> {
+    fn book_from_exposures(&self, exposures: &[Exposure]) -> Result<Book, RiskError> {
         let n = self.contracts.len();
         let mut out = vec![0.0; n];
         let mut unit_value = vec![0.0; n];
         for e in exposures {
             let Some(i) = self.contracts.iter().position(|c| *c == e.contract) else {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "position",
                     value: e.contract.to_string(),
                     reason: "the return history has no column for this contract; add its returns".to_string(),
                 });
             };
             if !e.exposure_usd.is_finite() || !e.unit_value_usd.is_finite() {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "exposure_usd",
                     value: format!("{} ({})", e.exposure_usd, e.contract),
                     reason: "exposures and unit values must be finite numbers of USD".to_string(),
@@ -444,14 +451,11 @@ impl PortfolioRiskModel {
     /// configured) from the same draws as the Monte Carlo figures.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a contract missing from the history or a
-    /// non-finite exposure.
-    pub fn report_exposures(
-        &self,
-        exposures: &[Exposure],
-    ) -> Result<(PortfolioRiskReport, MonteCarloPnl), RiskCliError> {
+    /// [`RiskError::BadArgument`] for a contract missing from the history or a
+    /// non-finite exposure; [`RiskError::Computation`] as in [`Self::monte_carlo`].
+    pub fn report_exposures(&self, exposures: &[Exposure]) -> Result<(PortfolioRiskReport, MonteCarloPnl), RiskError> {
         let book = self.book_from_exposures(exposures)?;
-        let (monte_carlo, sample) = self.monte_carlo_with_sample(&book);
+        let (monte_carlo, sample) = self.monte_carlo_with_sample(&book)?;
         let report = PortfolioRiskReport {
             observations: self.days,
             covariance_repaired: self.covariance_repaired,
@@ -465,27 +469,27 @@ impl PortfolioRiskModel {
         Ok((report, sample))
     }
 
-    fn book(&self, positions: &[Position]) -> Result<Book, RiskCliError> {
+    fn book(&self, positions: &[Position]) -> Result<Book, RiskError> {
         let n = self.contracts.len();
         let mut exposures = vec![0.0; n];
         let mut unit_value = vec![0.0; n];
         for p in positions {
             let Some(i) = self.contracts.iter().position(|c| *c == p.contract) else {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "position",
                     value: p.contract.to_string(),
                     reason: "the return history has no column for this contract; add its returns".to_string(),
                 });
             };
             if !(p.multiplier.is_finite() && p.multiplier > 0.0) {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "multiplier",
                     value: format!("{} ({})", p.multiplier, p.contract),
                     reason: "the contract multiplier must be a positive number of units".to_string(),
                 });
             }
             if !p.price.is_finite() || (p.price <= 0.0 && p.qty != 0) {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "price",
                     value: format!("{} ({})", p.price, p.contract),
                     reason: "portfolio VaR revalues positions with log returns, which need a strictly positive price; \
@@ -536,9 +540,9 @@ impl PortfolioRiskModel {
     /// Delta-normal VaR and ES (see the module documentation).
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] for a contract missing from the history, a
+    /// [`RiskError::BadArgument`] for a contract missing from the history, a
     /// non-positive multiplier or a non-positive price.
-    pub fn parametric(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
+    pub fn parametric(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.parametric_book(&self.book(positions)?))
     }
 
@@ -576,12 +580,12 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::parametric`].
-    pub fn historical(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
+    pub fn historical(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.historical_book(&self.book(positions)?))
     }
 
-    fn monte_carlo_book(&self, book: &Book) -> Vec<RiskFigure> {
-        self.monte_carlo_with_sample(book).0
+    fn monte_carlo_book(&self, book: &Book) -> Result<Vec<RiskFigure>, RiskError> {
+        Ok(self.monte_carlo_with_sample(book)?.0)
     }
 
     /// The horizon whose P&L sample [`Self::report_exposures`] returns.
@@ -590,7 +594,7 @@ impl PortfolioRiskModel {
         if h.contains(&1) { 1 } else { h.iter().copied().min().unwrap_or(1) }
     }
 
-    fn monte_carlo_with_sample(&self, book: &Book) -> (Vec<RiskFigure>, MonteCarloPnl) {
+    fn monte_carlo_with_sample(&self, book: &Book) -> Result<(Vec<RiskFigure>, MonteCarloPnl), RiskError> {
         let n = self.contracts.len();
         let k = book.held.len();
         let horizons = &self.config.horizons_days;
@@ -600,21 +604,21 @@ impl PortfolioRiskModel {
                 &mut horizons.iter().map(|&h| (h, vec![0.0; self.config.mc_paths])).collect::<Vec<_>>(),
                 false,
             );
-            return (figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd: vec![0.0; self.config.mc_paths] });
+            return Ok((
+                figures,
+                MonteCarloPnl { horizon_days: sample_horizon, pnl_usd: vec![0.0; self.config.mc_paths] },
+            ));
         }
-        let sub: Vec<f64> =
-            book.held.iter().flat_map(|&i| book.held.iter().map(move |&j| self.covariance[i * n + j])).collect();
+        let sub = DMatrix::from_fn(k, k, |r, c| self.covariance[book.held[r] * n + book.held[c]]);
         // A principal submatrix of a positive-definite matrix is positive definite; the
         // repair is a guard against rounding only.
-        let l = cholesky(&sub, k).unwrap_or_else(|| nearest_positive_definite(&sub, k).1);
-        // L by columns, so r = L z accumulates column by column (vectorisable, no long
-        // dependency chain): lt[j * k + i] = L[i][j].
-        let mut lt = vec![0.0; k * k];
-        for i in 0..k {
-            for j in 0..=i {
-                lt[j * k + i] = l[i * k + j];
-            }
-        }
+        let l = match cholesky(&sub) {
+            Some(l) => l,
+            None => nearest_positive_definite(&sub).ok_or_else(|| not_factorisable("the positions' covariance"))?.1,
+        };
+        // nalgebra stores L by columns, so r = L z accumulates column by column
+        // (vectorisable, no long dependency chain): lt[j * k + i] = L[i][j].
+        let lt = l.as_slice();
         let v: Vec<f64> = book.held.iter().map(|&i| book.exposures[i]).collect();
         let sqrt_h: Vec<f64> = horizons.iter().map(|&h| f64::from(h).sqrt()).collect();
         let paths = self.config.mc_paths;
@@ -663,15 +667,17 @@ impl PortfolioRiskModel {
             .collect();
         let figures = self.tail_figures(&mut by_horizon, false);
         let pnl_usd = by_horizon.into_iter().find(|(h, _)| *h == sample_horizon).map(|(_, p)| p).unwrap_or_default();
-        (figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd })
+        Ok((figures, MonteCarloPnl { horizon_days: sample_horizon, pnl_usd }))
     }
 
     /// Monte Carlo VaR and ES with correlated normal shocks and full revaluation.
     ///
     /// # Errors
-    /// As [`Self::parametric`].
-    pub fn monte_carlo(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskCliError> {
-        Ok(self.monte_carlo_book(&self.book(positions)?))
+    /// As [`Self::parametric`]; [`RiskError::Computation`] in the Monte Carlo run when the
+    /// covariance of the contracts held can be neither factorised nor repaired (non-finite
+    /// entries; not expected once [`Self::new`] has succeeded).
+    pub fn monte_carlo(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
+        self.monte_carlo_book(&self.book(positions)?)
     }
 
     /// Component and marginal VaR (parametric, 1-day) for each contract held, at each
@@ -679,7 +685,7 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::parametric`].
-    pub fn components(&self, positions: &[Position]) -> Result<Vec<ComponentVar>, RiskCliError> {
+    pub fn components(&self, positions: &[Position]) -> Result<Vec<ComponentVar>, RiskError> {
         Ok(self.components_book(&self.book(positions)?))
     }
 
@@ -710,25 +716,26 @@ impl PortfolioRiskModel {
     /// configured confidence and horizon.
     ///
     /// # Errors
-    /// As [`Self::parametric`], for the positions and the order.
+    /// As [`Self::parametric`], for the positions and the order; with
+    /// [`VarMethod::MonteCarlo`], as [`Self::monte_carlo`].
     pub fn incremental_var(
         &self,
         positions: &[Position],
         order: &Position,
         method: VarMethod,
-    ) -> Result<Vec<IncrementalVar>, RiskCliError> {
+    ) -> Result<Vec<IncrementalVar>, RiskError> {
         let before = self.book(positions)?;
         let mut with_order = positions.to_vec();
         with_order.push(*order);
         let after = self.book(&with_order)?;
         let run = |b: &Book| match method {
-            VarMethod::Parametric => self.parametric_book(b),
-            VarMethod::Historical => self.historical_book(b),
+            VarMethod::Parametric => Ok(self.parametric_book(b)),
+            VarMethod::Historical => Ok(self.historical_book(b)),
             VarMethod::MonteCarlo => self.monte_carlo_book(b),
         };
-        Ok(run(&before)
+        Ok(run(&before)?
             .into_iter()
-            .zip(run(&after))
+            .zip(run(&after)?)
             .map(|(b, a)| IncrementalVar {
                 confidence: b.confidence,
                 horizon_days: b.horizon_days,
@@ -742,8 +749,8 @@ impl PortfolioRiskModel {
     /// Every figure for a set of positions.
     ///
     /// # Errors
-    /// As [`Self::parametric`].
-    pub fn report(&self, positions: &[Position]) -> Result<PortfolioRiskReport, RiskCliError> {
+    /// As [`Self::monte_carlo`].
+    pub fn report(&self, positions: &[Position]) -> Result<PortfolioRiskReport, RiskError> {
         let book = self.book(positions)?;
         Ok(PortfolioRiskReport {
             observations: self.days,
@@ -752,9 +759,20 @@ impl PortfolioRiskModel {
             gross_exposure_usd: positions.iter().map(|p| p.exposure_usd().abs()).sum(),
             parametric: self.parametric_book(&book),
             historical: self.historical_book(&book),
-            monte_carlo: self.monte_carlo_book(&book),
+            monte_carlo: self.monte_carlo_book(&book)?,
             components: self.components(positions)?,
         })
+    }
+}
+
+/// The error for a covariance matrix that has neither a Cholesky factor nor a repair: only
+/// non-finite entries get there.
+fn not_factorisable(what: &'static str) -> RiskError {
+    RiskError::Computation {
+        what,
+        reason: "the matrix has non-finite entries (returns too large for their squares to be finite), so it \
+                 has no Cholesky factor and cannot be repaired; check the return history for extreme values"
+            .to_string(),
     }
 }
 

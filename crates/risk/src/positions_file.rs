@@ -64,7 +64,7 @@ use crate::limits::{LimitsError, RiskLimits};
 use crate::portfolio::{CovarianceMethod, PortfolioRiskConfig, ReturnHistory};
 use crate::series::{DEFAULT_SEED, Window, validate_confidences};
 use crate::stress::{Sliders, StressError, builtin_scenarios, load_scenarios};
-use crate::{DEFAULT_PORTFOLIO_WINDOW, RiskCliError};
+use crate::{DEFAULT_PORTFOLIO_WINDOW, RiskError};
 
 /// NAV used when `--nav` is not given, USD (the default limits are sized for it).
 pub const DEFAULT_NAV_USD: f64 = 50_000_000.0;
@@ -75,7 +75,7 @@ pub const DEFAULT_NAV_USD: f64 = 50_000_000.0;
 pub enum PortfolioCliError {
     /// A positions, history or argument error.
     #[error(transparent)]
-    Risk(#[from] RiskCliError),
+    Risk(#[from] RiskError),
     /// An invalid limits file or environment override.
     #[error(transparent)]
     Limits(#[from] LimitsError),
@@ -120,26 +120,26 @@ impl PriceHistory {
     /// Log returns over the last `window` returns.
     ///
     /// # Errors
-    /// [`RiskCliError::TooFewPrices`] for fewer than 2 rows;
-    /// [`RiskCliError::WindowTooLarge`] when the file is too short;
-    /// [`RiskCliError::NonPositivePrice`] naming the line, date and column of a price
+    /// [`RiskError::TooFewPrices`] for fewer than 2 rows;
+    /// [`RiskError::WindowTooLarge`] when the file is too short;
+    /// [`RiskError::NonPositivePrice`] naming the line, date and column of a price
     /// `≤ 0` inside the window.
-    pub fn returns(&self, window: Window) -> Result<ReturnHistory, RiskCliError> {
+    pub fn returns(&self, window: Window) -> Result<ReturnHistory, RiskError> {
         let n_prices = self.prices.len();
         if n_prices < 2 {
-            return Err(RiskCliError::TooFewPrices { path: self.path.clone(), got: n_prices });
+            return Err(RiskError::TooFewPrices { path: self.path.clone(), got: n_prices });
         }
         let available = n_prices - 1;
         let first = match window {
             Window::All => 0,
             Window::Last(w) if w <= available => n_prices - 1 - w,
             Window::Last(w) => {
-                return Err(RiskCliError::WindowTooLarge { window: w, needed: w + 1, prices: n_prices, available });
+                return Err(RiskError::WindowTooLarge { window: w, needed: w + 1, prices: n_prices, available });
             }
         };
         for t in first..n_prices {
             if let Some(i) = self.prices[t].iter().position(|&p| p <= 0.0) {
-                return Err(RiskCliError::NonPositivePrice {
+                return Err(RiskError::NonPositivePrice {
                     path: self.path.clone(),
                     line: self.lines[t],
                     date: self.dates[t].to_string(),
@@ -164,7 +164,7 @@ fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
         .from_reader(bytes)
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> RiskCliError {
+fn csv_error(path: &Path, e: &csv::Error) -> RiskError {
     let line = e.position().map_or(0, |p| p.line());
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
@@ -174,11 +174,11 @@ fn csv_error(path: &Path, e: &csv::Error) -> RiskCliError {
         }
         _ => format!("{e}"),
     };
-    RiskCliError::Csv { path: path.to_path_buf(), line, message }
+    RiskError::Csv { path: path.to_path_buf(), line, message }
 }
 
-fn field_error(path: &Path, line: u64, column: &str, value: &str, fix: &str) -> RiskCliError {
-    RiskCliError::Csv { path: path.to_path_buf(), line, message: format!("column '{column}': '{value}' {fix}") }
+fn field_error(path: &Path, line: u64, column: &str, value: &str, fix: &str) -> RiskError {
+    RiskError::Csv { path: path.to_path_buf(), line, message: format!("column '{column}': '{value}' {fix}") }
 }
 
 /// A series header: contract, generic or market code, resolved on `date`.
@@ -198,13 +198,12 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 /// Reads a history file (see the module documentation).
 ///
 /// # Errors
-/// [`RiskCliError::Io`], [`RiskCliError::Csv`] (broken CSV or a bad series header, with
-/// the line and column), [`RiskCliError::MissingColumn`] without `date`,
-/// [`RiskCliError::BadDate`], [`RiskCliError::BadNumber`], [`RiskCliError::UnsortedDates`],
-/// [`RiskCliError::TooFewPrices`].
-pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| RiskCliError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+/// [`RiskError::Io`], [`RiskError::Csv`] (broken CSV or a bad series header, with
+/// the line and column), [`RiskError::MissingColumn`] without `date`,
+/// [`RiskError::BadDate`], [`RiskError::BadNumber`], [`RiskError::UnsortedDates`],
+/// [`RiskError::TooFewPrices`].
+pub fn read_history(path: &Path) -> Result<PriceHistory, RiskError> {
+    let bytes = std::fs::read(path).map_err(|e| RiskError::Io { path: path.to_path_buf(), message: e.to_string() })?;
     let mut reader = csv_reader(&bytes);
     let header: Vec<String> = reader
         .headers()
@@ -213,7 +212,7 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
         .map(|h| h.trim_start_matches('\u{feff}').to_string())
         .collect();
     let Some(date_col) = header.iter().position(|h| h.eq_ignore_ascii_case("date")) else {
-        return Err(RiskCliError::MissingColumn {
+        return Err(RiskError::MissingColumn {
             path: path.to_path_buf(),
             wanted: "date",
             found: header.join(","),
@@ -222,7 +221,7 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
     };
     let series_cols: Vec<usize> = (0..header.len()).filter(|&i| i != date_col).collect();
     if series_cols.is_empty() {
-        return Err(RiskCliError::MissingColumn {
+        return Err(RiskError::MissingColumn {
             path: path.to_path_buf(),
             wanted: "price series",
             found: header.join(","),
@@ -236,7 +235,7 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
         let record = record.map_err(|e| csv_error(path, &e))?;
         let line = record.position().map_or(0, |p| p.line());
         let cell = record.get(date_col).unwrap_or("");
-        let date = parse_date(cell).ok_or_else(|| RiskCliError::BadDate {
+        let date = parse_date(cell).ok_or_else(|| RiskError::BadDate {
             path: path.to_path_buf(),
             line,
             column: header[date_col].clone(),
@@ -245,7 +244,7 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
         if let (Some(&prev), Some(&prev_line)) = (dates.last(), lines.last())
             && date <= prev
         {
-            return Err(RiskCliError::UnsortedDates {
+            return Err(RiskError::UnsortedDates {
                 path: path.to_path_buf(),
                 line,
                 date: date.to_string(),
@@ -260,7 +259,7 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
             match v.parse::<f64>() {
                 Ok(x) if x.is_finite() => row.push(x),
                 _ => {
-                    return Err(RiskCliError::BadNumber {
+                    return Err(RiskError::BadNumber {
                         path: path.to_path_buf(),
                         line,
                         column: header[i].clone(),
@@ -274,7 +273,7 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
         lines.push(line);
     }
     if dates.len() < 2 {
-        return Err(RiskCliError::TooFewPrices { path: path.to_path_buf(), got: dates.len() });
+        return Err(RiskError::TooFewPrices { path: path.to_path_buf(), got: dates.len() });
     }
     let last = dates[dates.len() - 1];
     let mut contracts = Vec::with_capacity(series_cols.len());
@@ -316,12 +315,11 @@ pub fn read_history(path: &Path) -> Result<PriceHistory, RiskCliError> {
 /// generics and expiry dates resolve against `as_of`.
 ///
 /// # Errors
-/// [`RiskCliError::Io`], [`RiskCliError::MissingColumn`] for a missing `contract`, `qty` or
-/// `price` column, and [`RiskCliError::Csv`] / [`RiskCliError::BadNumber`] naming the line
+/// [`RiskError::Io`], [`RiskError::MissingColumn`] for a missing `contract`, `qty` or
+/// `price` column, and [`RiskError::Csv`] / [`RiskError::BadNumber`] naming the line
 /// and column of any bad field.
-pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>, RiskCliError> {
-    let bytes =
-        std::fs::read(path).map_err(|e| RiskCliError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>, RiskError> {
+    let bytes = std::fs::read(path).map_err(|e| RiskError::Io { path: path.to_path_buf(), message: e.to_string() })?;
     let mut reader = csv_reader(&bytes);
     let header: Vec<String> = reader
         .headers()
@@ -331,7 +329,7 @@ pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>
         .collect();
     let col = |name: &str| header.iter().position(|h| h == name);
     let required = |name: &'static str| {
-        col(name).ok_or_else(|| RiskCliError::MissingColumn {
+        col(name).ok_or_else(|| RiskError::MissingColumn {
             path: path.to_path_buf(),
             wanted: name,
             found: header.join(","),
@@ -354,14 +352,14 @@ pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>
         let record = record.map_err(|e| csv_error(path, &e))?;
         let line = record.position().map_or(0, |p| p.line());
         let get = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
-        let number = |name: &str, i: Option<usize>| -> Result<Option<f64>, RiskCliError> {
+        let number = |name: &str, i: Option<usize>| -> Result<Option<f64>, RiskError> {
             let v = get(i);
             if v.is_empty() {
                 return Ok(None);
             }
             match v.parse::<f64>() {
                 Ok(x) if x.is_finite() => Ok(Some(x)),
-                _ => Err(RiskCliError::BadNumber {
+                _ => Err(RiskError::BadNumber {
                     path: path.to_path_buf(),
                     line,
                     column: name.to_string(),
@@ -403,7 +401,7 @@ pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>
             let kind: OptionType = kind_text.parse().map_err(|_| {
                 field_error(path, line, "option_type", kind_text, "is not an option type; write call or put")
             })?;
-            let need = |name: &'static str| -> Result<f64, RiskCliError> {
+            let need = |name: &'static str| -> Result<f64, RiskError> {
                 number(name, col(name))?.ok_or_else(|| {
                     field_error(
                         path,
@@ -426,7 +424,7 @@ pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>
             let leg = OptionLeg { kind, strike, expiry_years, vol, rate };
             leg.validate(&format!("line {line}")).map_err(|e| {
                 let (column, value, reason) = match &e {
-                    RiskCliError::BadArgument { argument, value, reason } => {
+                    RiskError::BadArgument { argument, value, reason } => {
                         let column = if *argument == "expiry_years" { "expiry" } else { argument };
                         (column.to_string(), value.clone(), reason.clone())
                     }
@@ -452,10 +450,10 @@ pub fn read_positions(path: &Path, as_of: NaiveDate) -> Result<Vec<BookPosition>
 /// Parses `--method`: `sample`, `ewma` (λ = 0.94) or `ewma:LAMBDA`.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for anything else.
-pub fn parse_covariance_method(s: &str) -> Result<CovarianceMethod, RiskCliError> {
+/// [`RiskError::BadArgument`] for anything else.
+pub fn parse_covariance_method(s: &str) -> Result<CovarianceMethod, RiskError> {
     let t = s.trim().to_ascii_lowercase();
-    let bad = || RiskCliError::BadArgument {
+    let bad = || RiskError::BadArgument {
         argument: "--method",
         value: s.to_string(),
         reason: "expected sample, ewma (lambda 0.94) or ewma:LAMBDA with 0 < LAMBDA < 1, such as ewma:0.97".to_string(),
@@ -522,7 +520,7 @@ pub fn portfolio_snapshot(
     validate_confidences(&args.confidences)?;
     let history = read_history(&args.history)?;
     let returns = history.returns(args.window)?;
-    let as_of = history.last_date().ok_or(RiskCliError::TooFewPrices { path: args.history.clone(), got: 0 })?;
+    let as_of = history.last_date().ok_or(RiskError::TooFewPrices { path: args.history.clone(), got: 0 })?;
     let positions = read_positions(&args.positions, as_of)?;
     let limits = match &args.limits {
         Some(p) => RiskLimits::load(p)?,
@@ -555,7 +553,7 @@ pub fn run_risk_portfolio(
 ) -> Result<Value, PortfolioCliError> {
     let snapshot = portfolio_snapshot(args, env)?;
     let mut v = serde_json::to_value(&snapshot)
-        .map_err(|e| RiskCliError::Computation { what: "JSON output", reason: e.to_string() })?;
+        .map_err(|e| RiskError::Computation { what: "JSON output", reason: e.to_string() })?;
     if let Some(obj) = v.as_object_mut() {
         obj.remove("compute_ms");
     }

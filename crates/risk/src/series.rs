@@ -36,7 +36,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::input::read_price_series;
 use crate::normal::{norm_pdf, norm_ppf};
 use crude_analytics::{GARCH_MIN_OBSERVATIONS, fit_garch11};
@@ -77,7 +77,7 @@ impl fmt::Display for Window {
 }
 
 impl FromStr for Window {
-    type Err = RiskCliError;
+    type Err = RiskError;
 
     /// `all` (any case) or a positive integer.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -87,7 +87,7 @@ impl FromStr for Window {
         }
         match t.parse::<usize>() {
             Ok(n) if n >= 1 => Ok(Window::Last(n)),
-            _ => Err(RiskCliError::BadArgument {
+            _ => Err(RiskError::BadArgument {
                 argument: "--window",
                 value: s.to_string(),
                 reason: "expected a positive whole number of returns (such as 1000) or 'all'".to_string(),
@@ -105,9 +105,9 @@ pub fn confidence_key(c: f64) -> String {
 /// Check confidence levels: each strictly between 0 and 1, none repeated, at least one.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] naming the offending value.
-pub fn validate_confidences(confidences: &[f64]) -> Result<(), RiskCliError> {
-    let bad = |value: String, reason: &str| RiskCliError::BadArgument {
+/// [`RiskError::BadArgument`] naming the offending value.
+pub fn validate_confidences(confidences: &[f64]) -> Result<(), RiskError> {
+    let bad = |value: String, reason: &str| RiskError::BadArgument {
         argument: "--confidence",
         value,
         reason: reason.to_string(),
@@ -132,11 +132,11 @@ pub fn validate_confidences(confidences: &[f64]) -> Result<(), RiskCliError> {
 /// Parse a comma-separated list of confidence levels such as `0.95,0.99`.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for an unparsable, out-of-range or repeated value.
-pub fn parse_confidences(s: &str) -> Result<Vec<f64>, RiskCliError> {
+/// [`RiskError::BadArgument`] for an unparsable, out-of-range or repeated value.
+pub fn parse_confidences(s: &str) -> Result<Vec<f64>, RiskError> {
     let mut out = Vec::new();
     for part in s.split(',') {
-        let v: f64 = part.trim().parse().map_err(|_| RiskCliError::BadArgument {
+        let v: f64 = part.trim().parse().map_err(|_| RiskError::BadArgument {
             argument: "--confidence",
             value: part.trim().to_string(),
             reason: "expected numbers between 0 and 1 separated by commas, such as 0.95,0.99".to_string(),
@@ -211,9 +211,9 @@ pub(crate) fn tail_var_es(values: &mut [f64], confidences: &[f64]) -> Vec<VarEs>
 /// Historical VaR and ES of `returns` at each confidence level.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for a bad confidence level; [`RiskCliError::Analytics`]
+/// [`RiskError::BadArgument`] for a bad confidence level; [`RiskError::Analytics`]
 /// for an empty or non-finite return series.
-pub fn historical_var_es(returns: &[f64], confidences: &[f64]) -> Result<Vec<VarEs>, RiskCliError> {
+pub fn historical_var_es(returns: &[f64], confidences: &[f64]) -> Result<Vec<VarEs>, RiskError> {
     validate_confidences(confidences)?;
     crude_analytics::check_finite("returns", returns)?;
     if returns.is_empty() {
@@ -229,12 +229,12 @@ pub fn historical_var_es(returns: &[f64], confidences: &[f64]) -> Result<Vec<Var
 /// `std_dev` (see the module documentation).
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for a bad confidence level or a negative or non-finite
+/// [`RiskError::BadArgument`] for a bad confidence level or a negative or non-finite
 /// standard deviation.
-pub fn parametric_var_es(mean: f64, std_dev: f64, confidences: &[f64]) -> Result<Vec<VarEs>, RiskCliError> {
+pub fn parametric_var_es(mean: f64, std_dev: f64, confidences: &[f64]) -> Result<Vec<VarEs>, RiskError> {
     validate_confidences(confidences)?;
     if std_dev < 0.0 || !std_dev.is_finite() || !mean.is_finite() {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "std_dev",
             value: format!("{std_dev}"),
             reason: "the mean must be finite and the standard deviation finite and non-negative".to_string(),
@@ -276,7 +276,7 @@ pub fn normal_draws(mean: f64, std_dev: f64, draws: usize, seed: u64) -> Vec<f64
 /// the draws as the historical measures are from returns.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for a bad confidence level, a non-finite mean or
+/// [`RiskError::BadArgument`] for a bad confidence level, a non-finite mean or
 /// standard deviation, or fewer than 1,000 draws.
 pub fn monte_carlo_var_es(
     mean: f64,
@@ -284,17 +284,17 @@ pub fn monte_carlo_var_es(
     confidences: &[f64],
     draws: usize,
     seed: u64,
-) -> Result<Vec<VarEs>, RiskCliError> {
+) -> Result<Vec<VarEs>, RiskError> {
     validate_confidences(confidences)?;
     if draws < 1000 {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "draws",
             value: draws.to_string(),
             reason: "use at least 1,000 Monte Carlo draws (default 100,000)".to_string(),
         });
     }
     if std_dev < 0.0 || !std_dev.is_finite() || !mean.is_finite() {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "std_dev",
             value: format!("{std_dev}"),
             reason: "the mean must be finite and the standard deviation finite and non-negative".to_string(),
@@ -393,10 +393,10 @@ pub struct SeriesRiskReport {
 /// position.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for bad confidence levels; [`RiskCliError::Analytics`]
+/// [`RiskError::BadArgument`] for bad confidence levels; [`RiskError::Analytics`]
 /// for too few (fewer than [`GARCH_MIN_OBSERVATIONS`]), non-finite or constant returns,
 /// or a GARCH fit that does not converge.
-pub fn series_risk(returns: &[f64], confidences: &[f64], seed: u64) -> Result<SeriesRiskReport, RiskCliError> {
+pub fn series_risk(returns: &[f64], confidences: &[f64], seed: u64) -> Result<SeriesRiskReport, RiskError> {
     validate_confidences(confidences)?;
     crude_analytics::check_finite("returns", returns)?;
     if returns.len() < GARCH_MIN_OBSERVATIONS {
@@ -455,17 +455,17 @@ pub fn series_risk(returns: &[f64], confidences: &[f64], seed: u64) -> Result<Se
 /// compute the report (see the module documentation).
 ///
 /// # Errors
-/// The file errors of [`crate::read_price_series`]; [`RiskCliError::WindowTooLarge`] when
+/// The file errors of [`crate::read_price_series`]; [`RiskError::WindowTooLarge`] when
 /// the window asks for more returns than the file has (the message gives the largest
-/// window that fits); [`RiskCliError::NonPositivePrice`] naming the line and date of a
+/// window that fits); [`RiskError::NonPositivePrice`] naming the line and date of a
 /// price `≤ 0` inside the window; and the errors of [`series_risk`]. All have
-/// [`RiskCliError::exit_code`] 2 except a GARCH fit that fails to converge (1).
+/// [`RiskError::exit_code`] 2 except a GARCH fit that fails to converge (1).
 pub fn run_risk_series(
     input: &Path,
     window: Window,
     confidences: &[f64],
     seed: u64,
-) -> Result<SeriesRiskReport, RiskCliError> {
+) -> Result<SeriesRiskReport, RiskError> {
     validate_confidences(confidences)?;
     let series = read_price_series(input)?;
     let n_prices = series.prices.len();
@@ -474,13 +474,13 @@ pub fn run_risk_series(
         Window::All => 0,
         Window::Last(w) if w <= available => n_prices - 1 - w,
         Window::Last(w) => {
-            return Err(RiskCliError::WindowTooLarge { window: w, needed: w + 1, prices: n_prices, available });
+            return Err(RiskError::WindowTooLarge { window: w, needed: w + 1, prices: n_prices, available });
         }
     };
     let used = &series.prices[first..];
     if let Some(i) = used.iter().position(|&p| p <= 0.0) {
         let row = first + i;
-        return Err(RiskCliError::NonPositivePrice {
+        return Err(RiskError::NonPositivePrice {
             path: series.path.clone(),
             line: series.lines[row],
             date: series.date_label(row),

@@ -50,7 +50,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crude_model::{ContractId, GALLONS_PER_BARREL, Market};
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::book::BookPosition;
 use crate::limits::{RiskLimits, Zone};
 
@@ -511,11 +511,11 @@ impl Sliders {
     /// Checks every slider is finite and ≥ −100 %.
     ///
     /// # Errors
-    /// [`RiskCliError::BadArgument`] naming the slider.
-    pub fn validate(&self) -> Result<(), RiskCliError> {
+    /// [`RiskError::BadArgument`] naming the slider.
+    pub fn validate(&self) -> Result<(), RiskError> {
         for (m, v) in Market::ALL.iter().zip(self.shift_pct) {
             if !(v.is_finite() && v >= -100.0) {
-                return Err(RiskCliError::BadArgument {
+                return Err(RiskError::BadArgument {
                     argument: "shift_pct",
                     value: format!("{v} ({})", m.code()),
                     reason: "a slider moves a market by a finite percentage ≥ -100".to_string(),
@@ -523,7 +523,7 @@ impl Sliders {
             }
         }
         if !(self.vol_shift_pct.is_finite() && self.vol_shift_pct >= -100.0) {
-            return Err(RiskCliError::BadArgument {
+            return Err(RiskError::BadArgument {
                 argument: "vol_shift_pct",
                 value: format!("{}", self.vol_shift_pct),
                 reason: "the volatility slider is a finite percentage ≥ -100".to_string(),
@@ -598,7 +598,7 @@ pub fn run_scenario(
     date: NaiveDate,
     limits: &RiskLimits,
     vol_factor: f64,
-) -> Result<StressResult, RiskCliError> {
+) -> Result<StressResult, RiskError> {
     let mut per_position = Vec::with_capacity(positions.len());
     let mut shocked_prices = Vec::with_capacity(positions.len());
     let mut total = 0.0;
@@ -647,7 +647,7 @@ pub fn run_stress(
     positions: &[BookPosition],
     date: NaiveDate,
     limits: &RiskLimits,
-) -> Result<Vec<StressResult>, RiskCliError> {
+) -> Result<Vec<StressResult>, RiskError> {
     sliders.validate()?;
     let mut out = Vec::with_capacity(scenarios.len() + 1);
     for s in scenarios {

@@ -346,7 +346,7 @@ fn var_backtest_matches_a_brute_force_recomputation() {
         let (want, nearest) = brute_force_exceptions(&hist, 500, 250, &v);
         assert!(nearest > 1e-9, "a day lies on the VaR boundary: {nearest}");
         assert_eq!(b.exceptions, want, "scale {scale}");
-        // Kupiec and the zone as the backtest module computes them.
+        // Kupiec and the zone as the var_backtest module computes them.
         assert_eq!(b.kupiec, kupiec_pof(want, 250, 0.99).unwrap());
         assert_eq!(b.zone, basel_traffic_light(want, 250, 0.99).unwrap());
         assert!(b.method.contains("500 days before each day"), "{}", b.method);

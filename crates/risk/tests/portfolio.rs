@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use crude_model::{ContractId, ContractMonth, Market};
 use crude_risk::{
-    CovarianceMethod, PortfolioRiskConfig, PortfolioRiskModel, Position, ReturnHistory, RiskFigure, TrafficLight,
-    VarMethod, kupiec_pof,
+    CovarianceMethod, PortfolioRiskConfig, PortfolioRiskModel, Position, ReturnHistory, RiskError, RiskFigure,
+    TrafficLight, VarMethod, kupiec_pof,
 };
 use serde_json::Value;
 
@@ -247,6 +247,24 @@ fn a_singular_covariance_is_repaired_and_flagged() {
     for fig in report.parametric.iter().chain(&report.monte_carlo).chain(&report.historical) {
         assert!(fig.var_usd.is_finite() && fig.var_usd > 0.0);
     }
+}
+
+#[test]
+fn an_overflowing_covariance_is_an_error_not_a_hang() {
+    // finite returns whose squares overflow: the covariance has no Cholesky factor and no
+    // repair (the repair used to raise its eigenvalue floor forever here)
+    let contracts = vec![
+        ContractId::new(Market::Wti, ContractMonth::new(2027, 1).unwrap()),
+        ContractId::new(Market::Brent, ContractMonth::new(2027, 1).unwrap()),
+    ];
+    let returns: Vec<Vec<f64>> = (0..30).map(|t| vec![if t % 2 == 0 { 1e200 } else { -1e200 }, 0.01]).collect();
+    let history = ReturnHistory::new(contracts, &returns).unwrap();
+    let mut cfg = PortfolioRiskConfig::new(1_000_000.0);
+    cfg.window_days = 30;
+    let err = PortfolioRiskModel::new(&history, cfg).unwrap_err();
+    assert!(matches!(err, RiskError::Computation { .. }), "{err}");
+    assert!(err.to_string().contains("non-finite"), "{err}");
+    assert_eq!(err.exit_code(), 1);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use crude_model::{ContractId, ContractMonth, Market};
 use crude_risk::{
-    CovarianceMethod, OptionType, PortfolioArgs, PortfolioCliError, RiskCliError, Window, parse_covariance_method,
+    CovarianceMethod, OptionType, PortfolioArgs, PortfolioCliError, RiskError, Window, parse_covariance_method,
     read_history, read_positions, run_risk_portfolio,
 };
 use rand::{Rng, SeedableRng};
@@ -56,10 +56,10 @@ CLN6,-4,71.35,hedge,put,65,0.2,0.38
 CLN6,2,71.35,hedge,call,80,2026-08-03,0.35
 ";
 
-fn csv_error(e: RiskCliError) -> (u64, String) {
+fn csv_error(e: RiskError) -> (u64, String) {
     match e {
-        RiskCliError::Csv { line, message, .. } => (line, message),
-        RiskCliError::BadNumber { line, column, value, .. } => (line, format!("column '{column}': '{value}'")),
+        RiskError::Csv { line, message, .. } => (line, message),
+        RiskError::BadNumber { line, column, value, .. } => (line, format!("column '{column}': '{value}'")),
         other => panic!("unexpected {other}"),
     }
 }
@@ -107,12 +107,12 @@ fn position_errors_name_the_line_and_column() {
         assert!(shown.contains("p.csv") && shown.contains(&format!("line {}", line + 1)), "{shown}");
     }
     let e = read_positions(&write(dir.path(), "p.csv", "contract,price\nCLN6,71\n"), date()).unwrap_err();
-    assert!(matches!(e, RiskCliError::MissingColumn { wanted: "qty", .. }), "{e}");
+    assert!(matches!(e, RiskError::MissingColumn { wanted: "qty", .. }), "{e}");
     let e =
         read_positions(&write(dir.path(), "p.csv", "contract,qty,price,colour\nCLN6,1,71,red\n"), date()).unwrap_err();
     assert!(e.to_string().contains("column 'colour'"), "{e}");
     let e = read_positions(&dir.path().join("missing.csv"), date()).unwrap_err();
-    assert!(matches!(e, RiskCliError::Io { .. }));
+    assert!(matches!(e, RiskError::Io { .. }));
 }
 
 #[test]
@@ -124,30 +124,30 @@ fn history_reads_market_codes_and_names_bad_cells() {
     assert_eq!(h.contracts[2], ContractId::new(Market::Wti, ContractMonth::new(2026, 7).unwrap()));
     assert_eq!(h.returns(Window::Last(20)).unwrap().days(), 20);
     let e = h.returns(Window::Last(30)).unwrap_err();
-    assert!(matches!(e, RiskCliError::WindowTooLarge { available: 29, .. }), "{e}");
+    assert!(matches!(e, RiskError::WindowTooLarge { available: 29, .. }), "{e}");
 
     let mut lines: Vec<String> = history_text(10).lines().map(String::from).collect();
     let mut cells: Vec<&str> = lines[1].split(',').collect();
     cells[1] = "n/a";
     lines[1] = cells.join(",");
     let e = read_history(&write(dir.path(), "h.csv", &lines.join("\n"))).unwrap_err();
-    assert!(matches!(&e, RiskCliError::BadNumber { line: 2, column, .. } if column == "CL"), "{e}");
+    assert!(matches!(&e, RiskError::BadNumber { line: 2, column, .. } if column == "CL"), "{e}");
     let mut lines: Vec<String> = history_text(10).lines().map(String::from).collect();
     lines.swap(3, 4);
     let e = read_history(&write(dir.path(), "h.csv", &lines.join("\n"))).unwrap_err();
-    assert!(matches!(e, RiskCliError::UnsortedDates { line: 5, .. }), "{e}");
+    assert!(matches!(e, RiskError::UnsortedDates { line: 5, .. }), "{e}");
     let mut lines: Vec<String> = history_text(10).lines().map(String::from).collect();
     lines[9] = lines[9].replacen(",", ",-", 2).replacen(",-", ",", 1);
     let h = read_history(&write(dir.path(), "h.csv", &lines.join("\n"))).unwrap();
     let e = h.returns(Window::All).unwrap_err();
-    assert!(matches!(&e, RiskCliError::NonPositivePrice { line: 10, column, .. } if column == "BZ"), "{e}");
+    assert!(matches!(&e, RiskError::NonPositivePrice { line: 10, column, .. } if column == "BZ"), "{e}");
     let e =
         read_history(&write(dir.path(), "h.csv", "date,CL,CLM6\n2026-05-01,70,70\n2026-05-04,71,71\n")).unwrap_err();
     assert!(e.to_string().contains("same contract"), "{e}");
     let e = read_history(&write(dir.path(), "h.csv", "date,WTI_spot\n2026-05-01,70\n2026-05-04,71\n")).unwrap_err();
     assert!(e.to_string().contains("column 'WTI_spot'"), "{e}");
     let e = read_history(&write(dir.path(), "h.csv", "day,CL\n2026-05-01,70\n")).unwrap_err();
-    assert!(matches!(e, RiskCliError::MissingColumn { wanted: "date", .. }), "{e}");
+    assert!(matches!(e, RiskError::MissingColumn { wanted: "date", .. }), "{e}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crude_risk::{
-    DEFAULT_SEED, MC_DRAWS, OptionParams, OptionType, RiskCliError, VolInput, Window, black76, implied_vol, norm_cdf,
+    DEFAULT_SEED, MC_DRAWS, OptionParams, OptionType, RiskError, VolInput, Window, black76, implied_vol, norm_cdf,
     norm_pdf, norm_ppf, run_option, run_risk_series,
 };
 use serde_json::Value;
@@ -159,7 +159,7 @@ fn bad_files_and_windows_give_exit_code_2_with_line_numbers() {
 
     // a window larger than the file
     let err = run_risk_series(file.path(), Window::Last(10), &[0.95], 1).unwrap_err();
-    assert!(matches!(err, RiskCliError::WindowTooLarge { window: 10, available: 5, .. }), "{err}");
+    assert!(matches!(err, RiskError::WindowTooLarge { window: 10, available: 5, .. }), "{err}");
     assert!(err.to_string().contains("use --window 5 or --window all"), "{err}");
     assert_eq!(err.exit_code(), 2);
 
@@ -240,7 +240,7 @@ fn black76_matches_quantlib() {
             }
             Err(e) => {
                 assert!(price - intrinsic <= 1e-12 * price, "{ty} F={fw} K={k} T={t}: {e}");
-                assert!(matches!(e, RiskCliError::NoImpliedVol { .. }));
+                assert!(matches!(e, RiskError::NoImpliedVol { .. }));
             }
         }
     }
@@ -267,5 +267,5 @@ fn option_cli_entry_point() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("Bachelier"));
     let err = run_option(&OptionParams { vol_input: VolInput::Price(3.0), ..params }).unwrap_err();
-    assert!(matches!(err, RiskCliError::NoImpliedVol { .. }), "{err}");
+    assert!(matches!(err, RiskError::NoImpliedVol { .. }), "{err}");
 }

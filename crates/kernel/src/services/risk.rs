@@ -521,7 +521,7 @@ impl HistoryTable {
     ///
     /// # Errors
     /// As [`ReturnHistory::new`].
-    pub fn resolve(&self, date: NaiveDate) -> Result<ReturnHistory, crude_risk::RiskCliError> {
+    pub fn resolve(&self, date: NaiveDate) -> Result<ReturnHistory, crude_risk::RiskError> {
         let mut contracts = Vec::with_capacity(self.keys.len());
         let mut keep = Vec::with_capacity(self.keys.len());
         for (i, k) in self.keys.iter().enumerate() {

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::RiskCliError;
+use crate::RiskError;
 use crate::normal::{erfc, norm_ppf};
 use crate::portfolio::ReturnHistory;
 
@@ -61,18 +61,18 @@ pub struct KupiecResult {
 /// Count the days whose loss exceeds VaR (`−pnl_usd[t] > var_usd[t]`).
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] when the slices differ in length or hold non-finite
+/// [`RiskError::BadArgument`] when the slices differ in length or hold non-finite
 /// values.
-pub fn count_exceptions(pnl_usd: &[f64], var_usd: &[f64]) -> Result<usize, RiskCliError> {
+pub fn count_exceptions(pnl_usd: &[f64], var_usd: &[f64]) -> Result<usize, RiskError> {
     if pnl_usd.len() != var_usd.len() {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "var_usd",
             value: var_usd.len().to_string(),
             reason: format!("needs one VaR per P&L day ({} days of P&L)", pnl_usd.len()),
         });
     }
     if let Some(i) = pnl_usd.iter().chain(var_usd).position(|v| !v.is_finite()) {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: if i < pnl_usd.len() { "pnl_usd" } else { "var_usd" },
             value: format!("index {}", i % pnl_usd.len().max(1)),
             reason: "values must be finite".to_string(),
@@ -103,36 +103,32 @@ fn binomial_cdf(x: usize, t: usize, p: f64) -> f64 {
 ///
 /// # Errors
 /// As [`kupiec_pof`].
-pub fn basel_traffic_light(
-    exceptions: usize,
-    observations: usize,
-    confidence: f64,
-) -> Result<TrafficLight, RiskCliError> {
+pub fn basel_traffic_light(exceptions: usize, observations: usize, confidence: f64) -> Result<TrafficLight, RiskError> {
     Ok(kupiec_pof(exceptions, observations, confidence)?.traffic_light)
 }
 
 /// Kupiec's proportion-of-failures test and the Basel traffic light.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] for no observations, more exceptions than observations,
+/// [`RiskError::BadArgument`] for no observations, more exceptions than observations,
 /// or a confidence outside (0, 1).
-pub fn kupiec_pof(exceptions: usize, observations: usize, confidence: f64) -> Result<KupiecResult, RiskCliError> {
+pub fn kupiec_pof(exceptions: usize, observations: usize, confidence: f64) -> Result<KupiecResult, RiskError> {
     if observations == 0 {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "observations",
             value: "0".to_string(),
             reason: "a backtest needs at least one day".to_string(),
         });
     }
     if exceptions > observations {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "exceptions",
             value: exceptions.to_string(),
             reason: format!("cannot exceed the {observations} days tested"),
         });
     }
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "confidence",
             value: format!("{confidence}"),
             reason: "must lie strictly between 0 and 1".to_string(),
@@ -208,30 +204,30 @@ pub struct VarBacktest {
 /// `window_days + MIN_BACKTEST_DAYS` days.
 ///
 /// # Errors
-/// [`RiskCliError::BadArgument`] when `exposures_usd` does not hold one finite exposure per
+/// [`RiskError::BadArgument`] when `exposures_usd` does not hold one finite exposure per
 /// contract or `window_days < 2`.
 pub fn parametric_var_backtest(
     history: &ReturnHistory,
     window_days: usize,
     exposures_usd: &[f64],
-) -> Result<Option<VarBacktest>, RiskCliError> {
+) -> Result<Option<VarBacktest>, RiskError> {
     let n = history.contracts().len();
     if exposures_usd.len() != n {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "exposures_usd",
             value: format!("{} exposures", exposures_usd.len()),
             reason: format!("give one exposure per contract of the history ({n} contracts)"),
         });
     }
     if let Some(i) = exposures_usd.iter().position(|v| !v.is_finite()) {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "exposures_usd",
             value: format!("{} ({})", exposures_usd[i], history.contracts()[i]),
             reason: "exposures must be finite numbers of USD".to_string(),
         });
     }
     if window_days < 2 {
-        return Err(RiskCliError::BadArgument {
+        return Err(RiskError::BadArgument {
             argument: "window_days",
             value: window_days.to_string(),
             reason: "use a window of at least 2 days (default 500)".to_string(),
@@ -248,7 +244,7 @@ pub fn parametric_var_backtest(
     let mut pnl_usd = Vec::with_capacity(days);
     for t in first - window_days..total {
         let Some(r) = history.day(t) else {
-            return Err(RiskCliError::Computation {
+            return Err(RiskError::Computation {
                 what: "VaR backtest",
                 reason: format!("day {t} is missing from a history of {total} days"),
             });
