@@ -11,7 +11,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crude_app::{CrudeApp, STATE_KEY, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file};
+use crude_kernel::paper::PaperRisk;
 use crude_kernel::services::curve::CurveWorkerConfig;
+use crude_kernel::services::risk::{RiskHistorySource, RiskWorkerConfig};
 use crude_kernel::services::signals::SignalsWorkerConfig;
 use crude_kernel::{KernelConfig, LiveKernel};
 use crude_model::{Clock, LiveClock, Market};
@@ -79,19 +81,20 @@ struct Cli {
     /// Risk limits file (validated; the Risk panel saves edits back to it); default
     /// `config/risk_limits.yaml`, else `risk_limits.yaml` in the user data directory, else the
     /// built-in limits. Env overrides: MAX_VAR_LIMIT, MAX_GROSS_EXPOSURE, … (see .env.example).
-    #[arg(long, env = "CRUDE_RISK_LIMITS")]
+    #[arg(long, env = "CRUDE_RISK_LIMITS", global = true)]
     risk_limits: Option<PathBuf>,
 
-    /// Daily prices behind the app's VaR (CSV `date,CL1,CL2,…,BZ1,…`); default with the
-    /// simulator: the simulator's own daily history (labelled simulated).
-    #[arg(long, env = "CRUDE_RISK_HISTORY")]
+    /// Daily prices behind the VaR check and the Risk panel (CSV `date,CL1,CL2,…,BZ1,…`);
+    /// default with the simulator (and for `crude trade`): the simulator's own daily history
+    /// (labelled simulated).
+    #[arg(long, env = "CRUDE_RISK_HISTORY", global = true)]
     risk_history: Option<PathBuf>,
 
     /// Net asset value of the book, USD, for VaR as % of NAV.
-    #[arg(long, env = "CRUDE_NAV_USD", default_value_t = 50_000_000.0)]
+    #[arg(long, env = "CRUDE_NAV_USD", default_value_t = 50_000_000.0, global = true)]
     nav_usd: f64,
 
-    /// Trading settings (paper broker, validation, limits); default `config/trading.yaml` when present.
+    /// Trading settings (paper broker, validation, durability); default `config/trading.yaml` when present.
     #[arg(long, env = "CRUDE_TRADING_CONFIG", global = true)]
     trading_config: Option<PathBuf>,
 }
@@ -415,7 +418,7 @@ pub fn main() -> ExitCode {
         Some(Command::Option { ref option_type, forward, strike, years, vol, price, rate, json }) => {
             run_option(option_type, forward, strike, years, vol, price, rate, json)
         }
-        Some(Command::Trade { ref db, ref action }) => run_trade(db.as_deref(), cli.trading_config.as_deref(), action),
+        Some(Command::Trade { ref db, ref action }) => run_trade(&cli, db.as_deref(), action),
         Some(Command::Blotter { ref db, ref from, ref to, ref strategy, ref contract, ref export, json }) => {
             let args = crude_trading::cli::BlotterArgs {
                 from: from.clone(),
@@ -602,8 +605,16 @@ fn trading<T>(r: Result<T, crude_trading::cli::CliError>) -> Result<(), Failure>
     r.map(|_| ()).map_err(|e| Failure { code: e.exit_code(), error: e.into() })
 }
 
-fn run_trade(db: Option<&Path>, trading_config: Option<&Path>, action: &TradeAction) -> Result<(), Failure> {
+/// `crude trade`: paper orders through the kernel, judged by the app's pre-trade check
+/// (the limits of the risk limits file, the VaR check on the seed's simulated history or
+/// `--risk-history`, the circuit breaker).
+fn run_trade(cli: &Cli, db: Option<&Path>, action: &TradeAction) -> Result<(), Failure> {
     use crude_trading::cli::{CliEnv, RunArgs, SubmitArgs};
+    let trading_config = cli.trading_config.as_deref();
+    let seed = match action {
+        TradeAction::Submit { seed, .. } | TradeAction::Run { seed, .. } => *seed,
+    };
+    let risk = prepare_risk(cli, Some(SimConfig { seed, ..SimConfig::default() }))?;
     let db = db_path(db);
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display())).map_err(failure)?;
@@ -640,11 +651,11 @@ fn run_trade(db: Option<&Path>, trading_config: Option<&Path>, action: &TradeAct
                 seed: *seed,
                 json: *json,
             };
-            trading(crude_trading::cli::trade_submit(&db, &args, &env, &mut out))
+            trading(crude_kernel::paper::trade_submit(&db, &args, &env, risk, &mut out))
         }
         TradeAction::Run { orders, seed, json } => {
             let args = RunArgs { orders: orders.clone(), seed: *seed, json: *json, options: Default::default() };
-            trading(crude_trading::cli::trade_run(&db, &args, &env, &mut out, &mut std::io::stderr().lock()))
+            trading(crude_kernel::paper::trade_run(&db, &args, &env, risk, &mut out, &mut std::io::stderr().lock()))
         }
     }
 }
@@ -714,15 +725,12 @@ fn trading_service_config(
     }
 }
 
-/// What the risk worker needs, prepared (and validated) before the window opens.
-struct RiskSetup {
-    config: crude_kernel::services::risk::RiskWorkerConfig,
-}
-
-/// Loads the risk limits (file + environment) and chooses the return history: an invalid
-/// limits file stops the app before it opens, naming the entry and field.
-fn prepare_risk(cli: &Cli, wall: Arc<dyn Clock>) -> Result<RiskSetup, Failure> {
-    use crude_kernel::services::risk::{RiskHistorySource, RiskWorkerConfig};
+/// Loads the risk limits (file + environment), the user's stress scenarios, and chooses
+/// the return history, as the app and `crude trade` both take them: an invalid limits file
+/// stops the command before anything starts, naming the entry and field. `sim` is the
+/// simulator whose own history backs the VaR when no `--risk-history` is given (`None`: a
+/// replay, which has no joint history of the curve).
+fn prepare_risk(cli: &Cli, sim: Option<SimConfig>) -> Result<PaperRisk, Failure> {
     let repo_default = Path::new("config/risk_limits.yaml");
     let user_default = settings::data_dir().join("risk_limits.yaml");
     let (path, base) = match &cli.risk_limits {
@@ -738,28 +746,33 @@ fn prepare_risk(cli: &Cli, wall: Arc<dyn Clock>) -> Result<RiskSetup, Failure> {
     }
     .and_then(|l| l.with_env(|k| std::env::var(k).ok()))
     .map_err(|e| bad_input(anyhow!("{e}")))?;
-    let history = match (&cli.risk_history, cli.feed) {
+    let history = match (&cli.risk_history, sim) {
         (Some(path), _) => RiskHistorySource::Daily(path.clone()),
-        (None, FeedArg::Sim) => {
-            let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
-            cfg.seed = cli.seed;
-            RiskHistorySource::simulated(cfg)
-        }
-        (None, FeedArg::Replay) => RiskHistorySource::None {
+        (None, Some(cfg)) => RiskHistorySource::simulated(cfg),
+        (None, None) => RiskHistorySource::None {
             reason: "a replayed single series gives no joint history of the curve; pass --risk-history FILE \
                      (daily prices, date,CL1,CL2,…)"
                 .into(),
         },
     };
-    let mut config =
-        RiskWorkerConfig::new(limits, path, history, cli.nav_usd, wall).map_err(|e| bad_input(anyhow!("{e}")))?;
-    // The user's stress scenarios run next to the built-in historical ones.
-    let scenarios = Path::new("config/stress_scenarios.yaml");
-    if scenarios.exists() {
-        let user = crude_risk::load_scenarios(scenarios).map_err(|e| bad_input(anyhow!("{e}")))?;
-        config.scenarios.extend(user);
+    if !(cli.nav_usd.is_finite() && cli.nav_usd > 0.0) {
+        return Err(bad_input(anyhow!("--nav-usd {}: use a positive number of USD, e.g. 50000000", cli.nav_usd)));
     }
-    Ok(RiskSetup { config })
+    let mut scenarios = crude_risk::builtin_scenarios();
+    // The user's stress scenarios run next to the built-in historical ones.
+    let user_scenarios = Path::new("config/stress_scenarios.yaml");
+    if user_scenarios.exists() {
+        scenarios.extend(crude_risk::load_scenarios(user_scenarios).map_err(|e| bad_input(anyhow!("{e}")))?);
+    }
+    Ok(PaperRisk { limits, limits_path: path, history, nav_usd: cli.nav_usd, scenarios })
+}
+
+/// The risk service's settings for the app.
+fn risk_service_config(risk: PaperRisk, wall: Arc<dyn Clock>) -> Result<RiskWorkerConfig, Failure> {
+    let mut config = RiskWorkerConfig::new(risk.limits, risk.limits_path, risk.history, risk.nav_usd, wall)
+        .map_err(|e| bad_input(anyhow!("{e}")))?;
+    config.scenarios = risk.scenarios;
+    Ok(config)
 }
 
 fn run_app(cli: &Cli) -> Result<(), Failure> {
@@ -785,7 +798,15 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
     let mut feed_slot = Some(feed);
     let db = db_path(cli.db.as_deref());
     let mut trading_config = Some(load_trading_config(cli.trading_config.as_deref())?);
-    let mut risk_setup = Some(prepare_risk(cli, wall.clone())?);
+    let sim = match cli.feed {
+        FeedArg::Sim => {
+            let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
+            cfg.seed = cli.seed;
+            Some(cfg)
+        }
+        FeedArg::Replay => None,
+    };
+    let mut risk_setup = Some(risk_service_config(prepare_risk(cli, sim)?, wall.clone())?);
     // Signal history per kind of feed, so simulated and replayed signals never mix.
     let signals_history = db.with_file_name(match cli.feed {
         FeedArg::Sim => "signals-sim.db",
@@ -814,7 +835,7 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             let mut trading_config = trading_config.take().ok_or("the app was created twice")?;
             let risk_setup = risk_setup.take().ok_or("the app was created twice")?;
             // The circuit breaker trips at the risk limits' daily drawdown.
-            trading_config.limits.max_daily_loss_usd = risk_setup.config.limits.max_daily_loss_usd();
+            trading_config.limits.max_daily_loss_usd = risk_setup.limits.max_daily_loss_usd();
             let signals = match signals_config.as_deref() {
                 Some(p) => SignalsWorkerConfig::load(p, signals_history.clone(), wall.clone()),
                 None => SignalsWorkerConfig::new(Default::default(), signals_history.clone(), wall.clone()),
@@ -825,7 +846,7 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             );
             let config = KernelConfig {
                 trading: trading_service_config(&db, trading_config, wall.clone()),
-                risk: Some(risk_setup.config),
+                risk: Some(risk_setup),
                 signals: Some(signals),
                 curve: Some(curve),
             };

@@ -136,6 +136,10 @@ impl InlineKernel {
                 c.after_turn();
             }
             self.collect();
+            // A service's paced work may have commanded another (risk installs its check
+            // in trading): go round again until every queue is empty.
+            busy |= self.trading.as_ref().is_some_and(Inline::has_commands)
+                || self.risk.as_ref().is_some_and(Inline::has_commands);
             if !busy {
                 return;
             }

@@ -127,8 +127,13 @@ fn built<S: service::Service, E: std::fmt::Display>(
 
 impl Wiring {
     /// Builds the services of `config` and wires trading and risk to each other.
-    pub fn build(config: KernelConfig) -> Self {
+    pub fn build(mut config: KernelConfig) -> Self {
         let mut failures = Vec::new();
+        // One set of limits: the trading engine starts with the risk limits in force (the
+        // risk service keeps it current), so its first orders are judged by them too.
+        if let (Some(t), Some(r)) = (config.trading.as_mut(), config.risk.as_ref()) {
+            t.trading.limits = crate::services::risk::trading_limits(&r.limits);
+        }
         let trading_queue = service::queue::<TradingCommand>();
         let risk_queue = service::queue::<RiskCommand>();
         let to_trading = config.trading.is_some().then(|| trading_queue.0.clone());

@@ -17,6 +17,7 @@
 mod inline;
 pub mod kernel;
 mod live;
+pub mod paper;
 pub mod service;
 pub mod services;
 

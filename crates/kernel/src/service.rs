@@ -465,6 +465,11 @@ impl<S: Service> Inline<S> {
         any
     }
 
+    /// Whether commands wait in the queue.
+    pub fn has_commands(&self) -> bool {
+        !self.stopped && !self.cmds.is_empty()
+    }
+
     /// Applies one market batch.
     pub fn market(&mut self, batch: &FeedBatch) {
         if !self.stopped {

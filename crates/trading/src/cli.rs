@@ -18,32 +18,32 @@
 //!
 //! Exit codes: 0 success; 2 bad input (arguments, order file, unknown/expired contract,
 //! quantity, tick grid, fat-finger band, a file that is not a Crude database) — nothing is
-//! written for the refused order; 3 an order refused by the pre-trade check (recorded as
-//! rejected); 1 anything else (I/O, a broken audit chain).
+//! written for the refused order — and an order refused by the pre-trade check (recorded
+//! as rejected, its reasons naming the limit); 1 anything else (I/O, a broken audit chain).
+//!
+//! `crude trade submit` and `crude trade run` run through the kernel (the same pre-trade
+//! check, limits and circuit breaker as the app: `crude_kernel::paper`); this module holds
+//! their arguments, output and checks, and the read commands.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use chrono::NaiveDate;
-use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_model::{
-    ContractId, Instruments, Market, MarketEvent, OrderStatus, OrderType, PreTradeDecision, Side, Symbol, TimeInForce,
-    Timestamp, parse_symbol, session_close_after, trading_date, validate_order_request,
+    ContractId, Instruments, Market, OrderType, Side, Symbol, TimeInForce, Timestamp, parse_symbol, trading_date,
+    validate_order_request,
 };
 use crude_store::{Durability, FillQuery, Store, StoreError, StoreOptions};
 use serde_json::{Value, json};
 
 use crate::blotter::{attribution, blotter_rows, format_time, summarize, write_csv};
 use crate::config::TradingConfig;
-use crate::engine::{Engine, EngineEvent, SubmitOutcome};
+use crate::engine::{EngineEvent, SubmitOutcome};
 use crate::error::SessionError;
 use crate::orders_file::{FileOrder, parse_order_symbol, parse_orders_csv};
 use crate::positions::PositionKeeper;
-use crate::session::TradingSession;
 
 /// Why a command failed; [`CliError::exit_code`] maps it to the process exit status.
 #[derive(Debug, thiserror::Error)]
@@ -88,12 +88,12 @@ impl From<SessionError> for CliError {
 }
 
 impl CliError {
-    /// Process exit status: 2 bad input, 3 pre-trade rejection, 1 otherwise.
+    /// Process exit status: 2 bad input or a pre-trade rejection, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::BadInput(_) | CliError::OrdersRefused { .. } => 2,
             CliError::Store(e) if e.is_bad_file() => 2,
-            CliError::PreTradeRejected { .. } => 3,
+            CliError::PreTradeRejected { .. } => 2,
             _ => 1,
         }
     }
@@ -213,27 +213,6 @@ fn bad(msg: impl Into<String>) -> CliError {
     CliError::BadInput(msg.into())
 }
 
-/// Holds an exclusive lock on `<db>.lock` for a trading session: one writer per database.
-fn lock_db(db: &Path) -> Result<File, CliError> {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".lock");
-    let path = PathBuf::from(p);
-    let f =
-        OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| {
-            bad(format!("database {}: cannot create the lock file {}: {e}", db.display(), path.display()))
-        })?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(bad(format!(
-            "database {} is in use by another trading session; wait for it to finish or use another --db",
-            db.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(bad(format!("database {}: cannot lock {}: {e}", db.display(), path.display())))
-        }
-    }
-}
-
 fn open_store(db: &Path, env: &CliEnv, create: bool) -> Result<Store, CliError> {
     Ok(Store::open_with(db, &StoreOptions { durability: env.durability, create, ..StoreOptions::default() })?)
 }
@@ -339,9 +318,9 @@ fn emit(out: &mut dyn Write, line: &str) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Shared output state of a trading command: the writer, JSON or text, the file line of the
-/// order being entered, and the first write error.
-struct Printer<'a> {
+/// The output of a trading command: the writer, JSON or text, the file line of the order
+/// being entered (added to its events as `"line"`), and the first write error.
+pub struct EventPrinter<'a> {
     out: &'a mut dyn Write,
     json: bool,
     current_line: Option<u64>,
@@ -349,8 +328,24 @@ struct Printer<'a> {
     error: Option<std::io::Error>,
 }
 
-impl Printer<'_> {
-    fn print(&mut self, ev: &EngineEvent) {
+impl<'a> EventPrinter<'a> {
+    /// Prints to `out`, as JSON lines when `json`.
+    pub fn new(out: &'a mut dyn Write, json: bool) -> Self {
+        Self { out, json, current_line: None, lines: HashMap::new(), error: None }
+    }
+
+    /// Whether the output is JSON lines.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// The order file line of the orders entered from now on (`None` after it).
+    pub fn set_line(&mut self, line: Option<u64>) {
+        self.current_line = line;
+    }
+
+    /// Prints one committed event.
+    pub fn print(&mut self, ev: &EngineEvent) {
         if self.error.is_some() {
             return;
         }
@@ -374,45 +369,25 @@ impl Printer<'_> {
             self.error = Some(e);
         }
     }
-}
 
-/// A paper session: the durable session plus the seeded simulator.
-struct Paper {
-    session: TradingSession,
-    sim: MarketSimulator,
-    batch: Vec<MarketEvent>,
-}
-
-impl Paper {
-    fn open(db: &Path, env: &CliEnv, seed: u64, printer: &Rc<RefCell<Printer<'_>>>) -> Result<Self, CliError> {
-        env.config.validate("trading config").map_err(|e| bad(e.to_string()))?;
-        let store = open_store(db, env, true)?;
-        let engine = Engine::paper(env.config.clone(), env.instruments.clone());
-        let p = Rc::clone(printer);
-        let session = TradingSession::open(store, engine, env.now, &mut |ev| p.borrow_mut().print(ev))?;
-        let start = session.engine().now();
-        let sim = MarketSimulator::new(SimConfig { seed, ..SimConfig::default() }, start)
-            .map_err(|e| bad(format!("simulator: {e}")))?;
-        Ok(Self { session, sim, batch: Vec::new() })
+    /// Prints one line as it is.
+    ///
+    /// # Errors
+    /// [`CliError::Io`] when writing fails.
+    pub fn line(&mut self, text: &str) -> Result<(), CliError> {
+        self.check()?;
+        Ok(emit(self.out, text)?)
     }
 
-    /// Steps the simulator once and feeds the batch to the session.
-    fn step(&mut self, printer: &Rc<RefCell<Printer<'_>>>) -> Result<(), CliError> {
-        self.batch.clear();
-        self.sim.step(&mut self.batch);
-        let p = Rc::clone(printer);
-        let mut sink = |ev: &EngineEvent| p.borrow_mut().print(ev);
-        for ev in &self.batch {
-            self.session.on_market(ev, &mut sink)?;
+    /// The first write error, if any.
+    ///
+    /// # Errors
+    /// [`CliError::Io`] when a write failed.
+    pub fn check(&mut self) -> Result<(), CliError> {
+        match self.error.take() {
+            Some(e) => Err(CliError::Io(e.to_string())),
+            None => Ok(()),
         }
-        check_io(printer)
-    }
-}
-
-fn check_io(printer: &Rc<RefCell<Printer<'_>>>) -> Result<(), CliError> {
-    match printer.borrow_mut().error.take() {
-        Some(e) => Err(CliError::Io(e.to_string())),
-        None => Ok(()),
     }
 }
 
@@ -426,31 +401,61 @@ fn arg_price(field: &'static str, s: Option<&String>) -> Result<Option<f64>, Cli
     }
 }
 
-/// `crude trade --db PATH submit --contract C --side buy|sell --qty N --type T [--price P]
-/// [--stop-price S] [--tif day|gtc|ioc|fok] [--strategy NAME] [--json]`: enters one paper
-/// order, lets it work against the seeded simulator for `submit_window_ms` of simulated
-/// time after its acknowledgement (or until it is done), and prints its events and a
-/// summary.
-///
-/// # Errors
-/// [`CliError::BadInput`] for a bad field (naming it; nothing is written for the order),
-/// [`CliError::PreTradeRejected`], [`CliError::Store`], [`CliError::Io`].
-pub fn trade_submit(db: &Path, args: &SubmitArgs, env: &CliEnv, out: &mut dyn Write) -> Result<(), CliError> {
-    trade_submit_with(db, args, env, &RunOptions::default(), out)
+/// An order of `crude trade submit`, checked as far as it can be without a market; the
+/// contract resolves on the trading date it is entered.
+#[derive(Debug, Clone)]
+pub struct PlannedOrder {
+    symbol: Symbol,
+    side: Side,
+    qty: i64,
+    order_type: OrderType,
+    limit_price: Option<f64>,
+    stop_price: Option<f64>,
+    tif: TimeInForce,
+    strategy: String,
+    user: String,
+    client_order_id: Option<String>,
 }
 
-/// [`trade_submit`] with explicit pacing options.
+impl PlannedOrder {
+    /// The order entered on `date`.
+    pub fn request(&self, date: NaiveDate) -> crude_model::OrderRequest {
+        crude_model::OrderRequest {
+            contract: self.symbol.resolve(date),
+            side: self.side,
+            qty: self.qty,
+            order_type: self.order_type,
+            limit_price: self.limit_price,
+            stop_price: self.stop_price,
+            tif: self.tif,
+            strategy: self.strategy.clone(),
+            user: self.user.clone(),
+            client_order_id: self.client_order_id.clone(),
+        }
+    }
+
+    /// Validates the order entered on `date` against the market's `reference` price (the
+    /// fat-finger band).
+    ///
+    /// # Errors
+    /// [`CliError::BadInput`] naming the field (`--price`, `--qty`, …).
+    pub fn validate(&self, date: NaiveDate, reference: Option<f64>, env: &CliEnv) -> Result<(), CliError> {
+        validate_order_request(&self.request(date), &env.instruments, date, reference, &env.config.validation)
+            .map_err(field_error)
+    }
+}
+
+fn field_error(e: crude_model::OrderValidationError) -> CliError {
+    bad(format!("--{}: {}", e.field.replace('_', "-"), e.reason))
+}
+
+/// Parses and checks the arguments of `crude trade submit` before anything is written:
+/// every field, and the order as entered today (`env.now`) without a market.
 ///
 /// # Errors
-/// As [`trade_submit`].
-pub fn trade_submit_with(
-    db: &Path,
-    args: &SubmitArgs,
-    env: &CliEnv,
-    opts: &RunOptions,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let field = |e: crude_model::OrderValidationError| bad(format!("--{}: {}", e.field.replace('_', "-"), e.reason));
+/// [`CliError::BadInput`] naming the field.
+pub fn plan_submit(args: &SubmitArgs, env: &CliEnv) -> Result<PlannedOrder, CliError> {
+    let field = field_error;
     let side: Side = args.side.parse().map_err(field)?;
     let qty = crude_model::parse_qty(&args.qty).map_err(field)?;
     let order_type: OrderType = args.order_type.parse().map_err(field)?;
@@ -477,125 +482,55 @@ pub fn trade_submit_with(
         Some(t) => t.parse().map_err(field)?,
         None => TimeInForce::Day,
     };
-    let strategy = args.strategy.clone().unwrap_or_else(|| "manual".into());
-    // Checks that need no market, before the database is touched.
     let today = trading_date(env.now);
     let symbol = parse_order_symbol(&args.contract, today).map_err(field)?;
-    let build = |date: NaiveDate| crude_model::OrderRequest {
-        contract: symbol.resolve(date),
+    let plan = PlannedOrder {
+        symbol,
         side,
         qty,
         order_type,
         limit_price,
         stop_price,
         tif,
-        strategy: strategy.clone(),
+        strategy: args.strategy.clone().unwrap_or_else(|| "manual".into()),
         user: env.user.clone(),
         client_order_id: args.client_order_id.clone(),
     };
-    validate_order_request(&build(today), &env.instruments, today, None, &env.config.validation).map_err(field)?;
-
-    let _lock = lock_db(db)?;
-    let printer =
-        Rc::new(RefCell::new(Printer { out, json: args.json, current_line: None, lines: HashMap::new(), error: None }));
-    let mut paper = Paper::open(db, env, args.seed, &printer)?;
-    // The opening batch gives the reference price; check the order against it before
-    // anything about the order is written.
-    paper.batch.clear();
-    paper.sim.step(&mut paper.batch);
-    let t0 = paper.sim.now();
-    let date = trading_date(t0);
-    let req = build(date);
-    let reference = paper.batch.iter().find_map(|e| match e {
-        MarketEvent::Quote(q) if q.contract == req.contract => Some(q.mid()),
-        _ => None,
-    });
-    validate_order_request(&req, &env.instruments, date, reference, &env.config.validation).map_err(field)?;
-    if reference.is_none() {
-        tracing::warn!(contract = %req.contract, "the simulator quotes no market for this contract; the fat-finger band was not checked");
-    }
-    {
-        let p = Rc::clone(&printer);
-        let mut sink = |ev: &EngineEvent| p.borrow_mut().print(ev);
-        let batch = std::mem::take(&mut paper.batch);
-        for ev in &batch {
-            paper.session.on_market(ev, &mut sink)?;
-        }
-    }
-    check_io(&printer)?;
-    let outcome = {
-        let p = Rc::clone(&printer);
-        let mut sink = |ev: &EngineEvent| p.borrow_mut().print(ev);
-        paper.session.submit(req, &mut sink)?
-    };
-    check_io(&printer)?;
-    let ack_latency_ns = i64::try_from(env.config.broker.ack_latency_ms).unwrap_or(0) * 1_000_000;
-    let window_ns = i64::try_from(opts.submit_window_ms).unwrap_or(0) * 1_000_000;
-    let until = paper.session.engine().now().add_nanos(ack_latency_ns + window_ns);
-    loop {
-        let open = paper.session.engine().order(outcome.order_id).is_some_and(|o| o.is_open());
-        if !open || paper.sim.next_event_time() > until {
-            break;
-        }
-        paper.step(&printer)?;
-    }
-    {
-        let p = Rc::clone(&printer);
-        let mut sink = |ev: &EngineEvent| p.borrow_mut().print(ev);
-        if paper.session.engine().order(outcome.order_id).is_some_and(|o| o.status == OrderStatus::PendingNew) {
-            paper.session.advance_to(until, &mut sink)?;
-        }
-    }
-    check_io(&printer)?;
-    paper.session.save_marks()?;
-    paper.session.checkpoint()?;
-    let engine = paper.session.engine();
-    let order = engine.order(outcome.order_id).cloned();
-    let mut pr = printer.borrow_mut();
-    let summary = json!({
-        "event": "summary",
-        "order_id": outcome.order_id,
-        "client_order_id": outcome.client_order_id,
-        "status": order.as_ref().map(|o| o.status.as_str()),
-        "filled_qty": order.as_ref().map(|o| o.filled_qty),
-        "avg_fill_price": order.as_ref().and_then(|o| o.avg_fill_price),
-        "reference_price": reference,
-        "pre_trade": pre_trade_json(&outcome),
-        "time": format_time(engine.now()),
-    });
-    if pr.json {
-        emit(pr.out, &summary.to_string())?;
-    } else {
-        let o = order.as_ref();
-        emit(
-            pr.out,
-            &format!(
-                "order {} ({}): {} — filled {} of {}{}; pre-trade {}{}",
-                outcome.order_id,
-                outcome.client_order_id,
-                o.map_or("unknown", |o| o.status.as_str()),
-                o.map_or(0, |o| o.filled_qty),
-                o.map_or(0, |o| o.qty),
-                o.and_then(|o| o.avg_fill_price).map(|p| format!(" at {p:.4}")).unwrap_or_default(),
-                outcome.pre_trade.decision.as_str(),
-                if outcome.pre_trade.reasons.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", outcome.pre_trade.reasons.join("; "))
-                }
-            ),
-        )?;
-    }
-    if outcome.pre_trade.decision == PreTradeDecision::Reject {
-        return Err(CliError::PreTradeRejected {
-            order_id: outcome.order_id,
-            reasons: outcome.pre_trade.reasons.join("; "),
-        });
-    }
-    Ok(())
+    plan.validate(today, None, env)?;
+    Ok(plan)
 }
 
-fn pre_trade_json(o: &SubmitOutcome) -> Value {
+/// Checks the order file of `crude trade run` against the trading date at the earliest
+/// possible start, before anything is written.
+///
+/// # Errors
+/// [`CliError::BadInput`] listing every bad line.
+pub fn plan_run(args: &RunArgs, env: &CliEnv) -> Result<Vec<FileOrder>, CliError> {
+    let label = args.orders.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.orders).map_err(|e| bad(format!("{label}: cannot read the order file: {e}")))?;
+    if args.options.order_interval_ms == 0 {
+        return Err(bad("order interval must be at least 1 ms"));
+    }
+    let reference = trading_date(env.now);
+    parse_orders_csv(&text, &label, reference, &env.instruments, &env.config.validation, &env.user)
+        .map_err(|errs| bad(errs.join("\n")))
+}
+
+/// The time a trading command's market starts at on `db`: `now`, or just after the last
+/// event the database holds (event time never goes backwards across runs). Creates the
+/// database when it is missing.
+///
+/// # Errors
+/// [`CliError::Store`] when the database cannot be opened or read.
+pub fn session_start(db: &Path, env: &CliEnv) -> Result<Timestamp, CliError> {
+    let store = open_store(db, env, true)?;
+    let last = store.high_water()?.last_event_ts;
+    Ok(last.map_or(env.now, |t| env.now.max(t.add_nanos(1))))
+}
+
+/// The pre-trade result of a submitted order, as the summary line prints it.
+pub fn pre_trade_json(o: &SubmitOutcome) -> Value {
     json!({
         "decision": o.pre_trade.decision.as_str(),
         "reasons": o.pre_trade.reasons,
@@ -605,194 +540,8 @@ fn pre_trade_json(o: &SubmitOutcome) -> Value {
     })
 }
 
-/// `crude trade --db PATH run --orders FILE.csv [--seed S] [--json]`: checks every line of
-/// the file first (any bad line: exit 2, nothing written), then runs the orders one every
-/// `order_interval_ms` of simulated time through validation (the fat-finger band against
-/// the simulated market), the pre-trade check and the paper broker against the seeded
-/// simulator at full speed, committing every event before printing it, until every order
-/// is done or the session of the last order closes. Prints a summary. `err` receives the
-/// messages of orders refused at submission (those make the exit status 2).
-///
-/// # Errors
-/// [`CliError::BadInput`] (file problems), [`CliError::OrdersRefused`], [`CliError::Store`],
-/// [`CliError::Io`].
-pub fn trade_run(
-    db: &Path,
-    args: &RunArgs,
-    env: &CliEnv,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<RunSummary, CliError> {
-    let label = args.orders.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.orders).map_err(|e| bad(format!("{label}: cannot read the order file: {e}")))?;
-    if args.options.order_interval_ms == 0 {
-        return Err(bad("order interval must be at least 1 ms"));
-    }
-    // The file is checked against the trading date at the earliest possible start.
-    let reference = trading_date(env.now);
-    let orders = parse_orders_csv(&text, &label, reference, &env.instruments, &env.config.validation, &env.user)
-        .map_err(|errs| bad(errs.join("\n")))?;
-
-    let _lock = lock_db(db)?;
-    let printer =
-        Rc::new(RefCell::new(Printer { out, json: args.json, current_line: None, lines: HashMap::new(), error: None }));
-    let mut paper = Paper::open(db, env, args.seed, &printer)?;
-    let committed_before = paper.session.committed_events();
-    let interval_ns = i64::try_from(args.options.order_interval_ms).unwrap_or(i64::MAX / 2).saturating_mul(1_000_000);
-    // Opening batch first: orders need a market.
-    paper.step(&printer)?;
-    let sim_start = paper.sim.now();
-    let hard_stop = args
-        .options
-        .max_sim_secs
-        .map(|s| sim_start.add_nanos(i64::try_from(s).unwrap_or(i64::MAX / 2).saturating_mul(1_000_000_000)));
-    let mut next_at = sim_start;
-    let mut idx = 0usize;
-    let mut run_ids: Vec<u64> = Vec::new();
-    let mut refused: Vec<u64> = Vec::new();
-    let mut horizon: Option<Timestamp> = None;
-    loop {
-        let t_next = paper.sim.next_event_time();
-        if idx < orders.len() && next_at <= t_next && hard_stop.is_none_or(|h| next_at <= h) {
-            let o = &orders[idx];
-            idx += 1;
-            match submit_file_order(&mut paper, o, env, &printer) {
-                Ok(id) => run_ids.push(id),
-                Err(msg) => {
-                    refused.push(o.line);
-                    writeln!(err, "{label} line {}: {msg}", o.line)?;
-                    err.flush()?;
-                }
-            }
-            check_io(&printer)?;
-            let t = paper.session.engine().now();
-            if idx == orders.len() {
-                horizon = Some(session_close_after(t));
-            }
-            next_at = t.add_nanos(interval_ns);
-            continue;
-        }
-        let all_done = idx == orders.len()
-            && run_ids.iter().all(|id| paper.session.engine().order(*id).is_none_or(|o| !o.is_open()));
-        if all_done {
-            break;
-        }
-        let limit = match (horizon, hard_stop) {
-            (Some(h), Some(s)) => Some(h.min(s)),
-            (h, s) => h.or(s),
-        };
-        if let Some(l) = limit
-            && t_next > l
-        {
-            // Let the last instant pass so DAY orders expire at the close.
-            let p = Rc::clone(&printer);
-            let mut sink = |ev: &EngineEvent| p.borrow_mut().print(ev);
-            paper.session.advance_to(l, &mut sink)?;
-            break;
-        }
-        paper.step(&printer)?;
-    }
-    check_io(&printer)?;
-    paper.session.save_marks()?;
-    paper.session.checkpoint()?;
-    let engine = paper.session.engine();
-    let mut summary = RunSummary {
-        orders_in_file: orders.len(),
-        submitted: run_ids.len(),
-        refused: refused.len(),
-        events_committed: paper.session.committed_events() - committed_before,
-        sim_start: format_time(sim_start),
-        sim_end: format_time(engine.now()),
-        ..RunSummary::default()
-    };
-    for id in &run_ids {
-        if let Some(o) = engine.order(*id) {
-            *summary.by_status.entry(o.status.as_str().to_string()).or_default() += 1;
-        }
-    }
-    let fills = paper.session.store().load_fills(&FillQuery { from_ts: Some(sim_start), ..FillQuery::default() })?;
-    for f in fills.iter().filter(|f| run_ids.contains(&f.order_id)) {
-        summary.fills += 1;
-        summary.contracts_filled += f.qty;
-        summary.commission_usd += f.commission_usd;
-        summary.fees_usd += f.fees_usd;
-    }
-    let pnl = engine.summary();
-    let positions: Vec<Value> = engine
-        .positions()
-        .iter()
-        .filter(|p| p.qty != 0)
-        .map(|p| json!({"contract": p.contract.to_string(), "qty": p.qty, "avg_price": p.avg_price, "mark": p.mark}))
-        .collect();
-    let mut pr = printer.borrow_mut();
-    if pr.json {
-        let mut v = serde_json::to_value(&summary).map_err(|e| CliError::Io(e.to_string()))?;
-        v["event"] = json!("summary");
-        v["seed"] = json!(args.seed);
-        v["positions"] = json!(positions);
-        v["realized_pnl"] = json!(pnl.total.realized_pnl_usd);
-        v["unrealized_pnl"] = json!(pnl.total.unrealized_pnl_usd);
-        v["day_pnl"] = json!(pnl.total.day_pnl_usd);
-        emit(pr.out, &v.to_string())?;
-    } else {
-        let statuses: Vec<String> = summary.by_status.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        let mut text = format!(
-            "run of {} (seed {}), simulated {} .. {}\norders: {} in file, {} submitted, {} refused; {}\nfills: {} ({} contracts), commission ${:.2}, fees ${:.2}\nP&L: realised ${:.2}, unrealised ${:.2}, day ${:.2}",
-            label,
-            args.seed,
-            summary.sim_start,
-            summary.sim_end,
-            summary.orders_in_file,
-            summary.submitted,
-            summary.refused,
-            if statuses.is_empty() { "none".into() } else { statuses.join(", ") },
-            summary.fills,
-            summary.contracts_filled,
-            summary.commission_usd,
-            summary.fees_usd,
-            pnl.total.realized_pnl_usd,
-            pnl.total.unrealized_pnl_usd,
-            pnl.total.day_pnl_usd
-        );
-        for p in engine.positions().iter().filter(|p| p.qty != 0) {
-            text.push_str(&format!("\nposition {} {:+} @ {:.4}", p.contract, p.qty, p.avg_price));
-        }
-        emit(pr.out, &text)?;
-    }
-    drop(pr);
-    if !refused.is_empty() {
-        let lines: Vec<String> = refused.iter().map(u64::to_string).collect();
-        return Err(CliError::OrdersRefused { count: refused.len(), lines: lines.join(", ") });
-    }
-    Ok(summary)
-}
-
-/// Validates and submits one file order at the current simulated time; `Err` is the
-/// refusal message (nothing written).
-fn submit_file_order(
-    paper: &mut Paper,
-    o: &FileOrder,
-    env: &CliEnv,
-    printer: &Rc<RefCell<Printer<'_>>>,
-) -> Result<u64, String> {
-    let now = paper.session.engine().now();
-    let req = o.request(trading_date(now), &env.user);
-    printer.borrow_mut().current_line = Some(o.line);
-    let p = Rc::clone(printer);
-    let mut sink = |ev: &EngineEvent| p.borrow_mut().print(ev);
-    let res = paper.session.submit(req, &mut sink);
-    printer.borrow_mut().current_line = None;
-    match res {
-        Ok(out) => Ok(out.order_id),
-        Err(SessionError::Trading(crate::TradingError::Invalid(e))) => {
-            Err(format!("field {}: {}", rename_price(e.field), e.reason))
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-fn rename_price(field: &str) -> &str {
+/// The order file's name of a price field (`limit_price` and `stop_price` are `price`).
+pub fn rename_price(field: &str) -> &str {
     match field {
         "limit_price" | "stop_price" => "price",
         f => f,
@@ -1044,7 +793,7 @@ mod tests {
     fn exit_codes() {
         assert_eq!(bad("x").exit_code(), 2);
         assert_eq!(CliError::OrdersRefused { count: 1, lines: "2".into() }.exit_code(), 2);
-        assert_eq!(CliError::PreTradeRejected { order_id: 1, reasons: String::new() }.exit_code(), 3);
+        assert_eq!(CliError::PreTradeRejected { order_id: 1, reasons: String::new() }.exit_code(), 2);
         assert_eq!(CliError::Verification("x".into()).exit_code(), 1);
         assert_eq!(CliError::Store(StoreError::Missing { path: "x".into() }).exit_code(), 2);
     }

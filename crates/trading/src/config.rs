@@ -1,5 +1,9 @@
 //! Trading configuration: the paper broker (acknowledgement latency, slippage, commission and
-//! exchange fees), order validation (fat-finger band) and the limits-only pre-trade check.
+//! exchange fees), order validation (fat-finger band) and commit durability. The risk
+//! limits are not here: they live only in `config/risk_limits.yaml`, and the kernel gives
+//! the engine's limits-only check and circuit breaker the limits in force there
+//! ([`LimitsConfig`] is their in-memory form). A file that still carries a `limits:` block
+//! is refused with where each limit moved.
 //!
 //! Every field has a default; a YAML file names only what it changes and an unknown field is
 //! an error, so a typo cannot silently fall back to a default:
@@ -14,13 +18,7 @@
 //!   max_order_qty: 1000
 //!   fat_finger_band_pct: 10
 //!   fat_finger_min_ticks: 50
-//! limits:
-//!   max_contracts_per_contract: 100
-//!   max_contracts_per_market: 250
-//!   max_gross_notional_usd: 50000000
-//!   max_net_notional_usd: 25000000
-//!   max_daily_loss_usd: 250000
-//!   warn_utilisation: 0.8
+//! synchronous: full
 //! ```
 
 use std::path::Path;
@@ -122,7 +120,20 @@ impl Default for BrokerConfig {
     }
 }
 
-/// The limits-only pre-trade check's limits.
+/// Where each limit of the old `limits:` block of the trading settings lives now, in
+/// `config/risk_limits.yaml`.
+pub const MOVED_LIMITS: [(&str, &str); 6] = [
+    ("max_contracts_per_contract", "instruments.<CL|BZ|RB|HO>.max_contracts (per market)"),
+    ("max_contracts_per_market", "instruments.<CL|BZ|RB|HO>.max_contracts"),
+    ("max_gross_notional_usd", "exposure.gross_usd"),
+    ("max_net_notional_usd", "exposure.net_usd"),
+    ("max_daily_loss_usd", "drawdown.daily_usd"),
+    ("warn_utilisation", "thresholds.warning"),
+];
+
+/// The limits-only pre-trade check's limits and the circuit breaker's daily loss, in
+/// memory: set by the kernel from the risk limits in force (`config/risk_limits.yaml`),
+/// never read from the trading settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -138,6 +149,16 @@ pub struct LimitsConfig {
     pub max_daily_loss_usd: f64,
     /// Utilisation from which the check warns (0..1).
     pub warn_utilisation: f64,
+    /// Per-market contract limits (by [`Market::index`]) in place of
+    /// `max_contracts_per_market`.
+    pub market_contracts: [Option<i64>; 4],
+}
+
+impl LimitsConfig {
+    /// The contract limit of `market`.
+    pub fn market_limit(&self, market: Market) -> i64 {
+        self.market_contracts[market.index()].unwrap_or(self.max_contracts_per_market)
+    }
 }
 
 impl Default for LimitsConfig {
@@ -149,6 +170,7 @@ impl Default for LimitsConfig {
             max_net_notional_usd: 25_000_000.0,
             max_daily_loss_usd: 250_000.0,
             warn_utilisation: 0.8,
+            market_contracts: [None; 4],
         }
     }
 }
@@ -181,6 +203,8 @@ impl From<Synchronous> for crude_store::Durability {
 pub struct TradingConfig {
     pub broker: BrokerConfig,
     pub validation: ValidationConfig,
+    /// The engine's limits (not read from the file; see the module doc).
+    #[serde(skip)]
     pub limits: LimitsConfig,
     /// Prefix of generated client order ids (`CRD-000042`).
     pub client_order_prefix: String,
@@ -229,40 +253,64 @@ impl TradingConfig {
             money(&format!("broker.exchange_fees_usd_per_contract.{name}"), v)?;
         }
         self.validation.validate().map_err(|e| err(&format!("validation.{}", e.field), e.reason))?;
-        let l = &self.limits;
-        if l.max_contracts_per_contract < 1 {
-            return Err(err("limits.max_contracts_per_contract", "must be at least 1".into()));
-        }
-        if l.max_contracts_per_market < 1 {
-            return Err(err("limits.max_contracts_per_market", "must be at least 1".into()));
-        }
-        let positive = |field: &str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(err(field, format!("{v} is invalid; use a finite amount greater than 0")))
-            }
-        };
-        positive("limits.max_gross_notional_usd", l.max_gross_notional_usd)?;
-        positive("limits.max_net_notional_usd", l.max_net_notional_usd)?;
-        positive("limits.max_daily_loss_usd", l.max_daily_loss_usd)?;
-        if !(l.warn_utilisation.is_finite() && l.warn_utilisation > 0.0 && l.warn_utilisation <= 1.0) {
-            return Err(err(
-                "limits.warn_utilisation",
-                format!("{} is invalid; use a fraction in (0, 1]", l.warn_utilisation),
-            ));
-        }
+        self.limits.validate().map_err(|(field, reason)| err(&format!("limits.{field}"), reason))?;
         if self.client_order_prefix.chars().count() > 16 || self.client_order_prefix.chars().any(char::is_control) {
             return Err(err("client_order_prefix", "use at most 16 printable characters".into()));
         }
         Ok(())
     }
+}
 
+impl LimitsConfig {
+    /// Checks every limit; the error is the field and the fix.
+    ///
+    /// # Errors
+    /// The first limit out of range.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let l = self;
+        if l.max_contracts_per_contract < 1 {
+            return Err(("max_contracts_per_contract", "must be at least 1".into()));
+        }
+        if l.max_contracts_per_market < 1 || l.market_contracts.iter().flatten().any(|q| *q < 1) {
+            return Err(("max_contracts_per_market", "must be at least 1".into()));
+        }
+        let positive = |field: &'static str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err((field, format!("{v} is invalid; use a finite amount greater than 0")))
+            }
+        };
+        positive("max_gross_notional_usd", l.max_gross_notional_usd)?;
+        positive("max_net_notional_usd", l.max_net_notional_usd)?;
+        positive("max_daily_loss_usd", l.max_daily_loss_usd)?;
+        if !(l.warn_utilisation.is_finite() && l.warn_utilisation > 0.0 && l.warn_utilisation <= 1.0) {
+            return Err(("warn_utilisation", format!("{} is invalid; use a fraction in (0, 1]", l.warn_utilisation)));
+        }
+        Ok(())
+    }
+}
+
+impl TradingConfig {
     /// Parses and validates YAML; `file` names the source in errors.
     ///
     /// # Errors
     /// [`ConfigError`] naming the field (with line and column from the YAML parser).
     pub fn from_yaml_str(text: &str, file: &str) -> Result<Self, ConfigError> {
+        if let Ok(serde_yaml::Value::Mapping(m)) = serde_yaml::from_str::<serde_yaml::Value>(text)
+            && m.contains_key("limits")
+        {
+            let moved: Vec<String> = MOVED_LIMITS.iter().map(|(old, new)| format!("limits.{old} -> {new}")).collect();
+            return Err(ConfigError {
+                file: file.into(),
+                field: "limits".into(),
+                reason: format!(
+                    "the risk limits moved to config/risk_limits.yaml (the one set of limits the app, the CLI and the \
+                     pre-trade check use); delete this block and set them there: {}",
+                    moved.join("; ")
+                ),
+            });
+        }
         let cfg: TradingConfig = serde_yaml::from_str(text).map_err(|e| {
             let at = e.location().map(|l| format!(" (line {}, column {})", l.line(), l.column())).unwrap_or_default();
             ConfigError { file: file.into(), field: "(file)".into(), reason: format!("{e}{at}") }
@@ -313,8 +361,9 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = TradingConfig::from_yaml_str("limits:\n  warn_utilisation: 2\n", "t.yaml").unwrap_err();
-        assert_eq!(e.field, "limits.warn_utilisation");
+        let mut bad = TradingConfig::default();
+        bad.limits.warn_utilisation = 2.0;
+        assert_eq!(bad.validate("t.yaml").unwrap_err().field, "limits.warn_utilisation");
         let e = TradingConfig::from_yaml_str("broker:\n  comission_usd_per_contract: 1\n", "t.yaml").unwrap_err();
         assert!(e.reason.contains("comission_usd_per_contract"), "{e}");
         let e = TradingConfig::from_yaml_str("validation:\n  fat_finger_band_pct: 0\n", "t.yaml").unwrap_err();
@@ -325,6 +374,23 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field, "broker.exchange_fees_usd_per_contract.CL");
+    }
+
+    #[test]
+    fn an_old_limits_block_is_refused_with_where_each_limit_moved() {
+        let text =
+            "broker:\n  ack_latency_ms: 5\nlimits:\n  max_contracts_per_market: 250\n  max_daily_loss_usd: 250000\n";
+        let e = TradingConfig::from_yaml_str(text, "config/trading.yaml").unwrap_err();
+        assert_eq!(e.field, "limits");
+        let msg = e.to_string();
+        assert!(msg.contains("config/risk_limits.yaml"), "{msg}");
+        for (old, new) in MOVED_LIMITS {
+            assert!(msg.contains(&format!("limits.{old} -> {new}")), "{msg}");
+        }
+        // The shipped file has none.
+        let shipped =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/trading.yaml")).unwrap();
+        TradingConfig::from_yaml_str(&shipped, "config/trading.yaml").unwrap();
     }
 
     #[test]

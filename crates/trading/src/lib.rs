@@ -25,7 +25,9 @@ mod spread;
 
 pub use audit_text::{describe_audit, limit_edit_details};
 pub use broker::{Broker, BrokerReport};
-pub use config::{BrokerConfig, ConfigError, FeeTable, LimitsConfig, SlippageModel, Synchronous, TradingConfig};
+pub use config::{
+    BrokerConfig, ConfigError, FeeTable, LimitsConfig, MOVED_LIMITS, SlippageModel, Synchronous, TradingConfig,
+};
 pub use engine::{AmendRequest, Engine, EngineEvent, Recovery, SpreadOutcome, SubmitOutcome, actions};
 pub use error::{IllegalTransition, SessionError, TradingError};
 pub use limits::LimitsCheck;

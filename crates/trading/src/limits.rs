@@ -126,8 +126,8 @@ impl PreTradeCheck for LimitsCheck {
             format!("contracts {}", c.market.code()),
             m_before as f64,
             m_after as f64,
-            cfg.max_contracts_per_market as f64,
-            format!("{m_after} of {} contracts", cfg.max_contracts_per_market),
+            cfg.market_limit(c.market) as f64,
+            format!("{m_after} of {} contracts", cfg.market_limit(c.market)),
         );
         let g_before = gross(&b.before, &b.price, &self.instruments);
         let g_after = gross(&b.after, &b.price, &self.instruments);

@@ -42,6 +42,7 @@ use crude_risk::{
     BookPosition, CovarianceMethod, LimitUtilisation, LimitsError, PnlState, PortfolioRiskConfig, ReturnHistory,
     RiskBook, RiskEngine, RiskEngineConfig, RiskLimits, RiskSnapshot, Sliders, StressScenario,
 };
+use crude_trading::LimitsConfig;
 use tokio::sync::mpsc;
 
 use crate::service::{self, BackgroundJob, CommandSender, Generational, Notify, Outbox, Service, ServiceHandle, View};
@@ -138,6 +139,10 @@ pub struct RiskWorkerConfig {
     pub wall: Arc<dyn Clock>,
     /// Shortest wall-clock interval between recalculations while only prices move.
     pub debounce_ms: u64,
+    /// Keep the pre-trade check, the limits and the circuit breaker current but compute no
+    /// snapshots (VaR/ES, stress, Monte Carlo): for drivers that show no Risk panel, such
+    /// as the command line.
+    pub check_only: bool,
 }
 
 impl std::fmt::Debug for RiskWorkerConfig {
@@ -180,6 +185,7 @@ impl RiskWorkerConfig {
             histogram_bins: crude_risk::DEFAULT_HISTOGRAM_BINS,
             wall,
             debounce_ms: DEFAULT_DEBOUNCE_MS,
+            check_only: false,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -967,6 +973,7 @@ impl RiskService {
                     let _ = t.send(TradingCommand::SetPreTradeCheck(PreTradeCheckBox::new(c.0.clone())));
                 }
                 RiskUpdate::Limits(l) => {
+                    let _ = t.send(TradingCommand::SetLimits(trading_limits(l)));
                     let _ = t.send(TradingCommand::SetDailyLossLimit(l.max_daily_loss_usd()));
                 }
                 RiskUpdate::LimitsSaved { details } => {
@@ -1196,8 +1203,12 @@ impl RiskService {
     fn maybe_compute(&mut self) {
         // The pre-trade check follows the history and the market date whether or not a
         // driver takes the snapshots.
-        if self.history.is_some() && self.figures_date().is_some() && self.engine.is_none() {
+        if self.history.is_some() && self.figures_date().is_some() && (self.engine.is_none() || self.cfg.check_only) {
+            // A roll of the front months rebuilds the engine (and the check) here too.
             let _ = self.ensure_engine();
+        }
+        if self.cfg.check_only {
+            return;
         }
         if !self.compute_due() {
             return;
@@ -1264,6 +1275,24 @@ impl RiskService {
                 self.send(RiskUpdate::Error(msg));
             }
         }
+    }
+}
+
+/// The limits-only check's limits (what the trading engine judges every order by, with or
+/// without a return history) from the risk limits in force: contracts per market, gross
+/// and net exposure, the daily loss and the warning threshold. There is no per-month
+/// limit in `risk_limits.yaml`, so a month may hold its market's whole limit.
+pub fn trading_limits(l: &RiskLimits) -> LimitsConfig {
+    let markets = Market::ALL.map(|m| l.instruments.get(m).max_contracts.floor() as i64);
+    let largest = markets.iter().copied().max().unwrap_or(1).max(1);
+    LimitsConfig {
+        max_contracts_per_contract: largest,
+        max_contracts_per_market: largest,
+        market_contracts: markets.map(|q| Some(q.max(1))),
+        max_gross_notional_usd: l.exposure.gross_usd,
+        max_net_notional_usd: l.exposure.net_usd,
+        max_daily_loss_usd: l.max_daily_loss_usd(),
+        warn_utilisation: l.thresholds.warning,
     }
 }
 

@@ -51,7 +51,7 @@ use crude_model::{
 use crude_store::{AuditEntry, Durability, Store as Db, StoreOptions};
 use crude_trading::blotter::{BlotterRow, BlotterSummary, StrategyAttribution, format_time, write_csv};
 use crude_trading::{
-    AmendRequest, ConfigError, Engine, EngineEvent, LimitsCheck, PnlSummary, SessionError, SpreadOutcome,
+    AmendRequest, ConfigError, Engine, EngineEvent, LimitsCheck, LimitsConfig, PnlSummary, SessionError, SpreadOutcome,
     SpreadRequest, SubmitOutcome, TradingConfig, TradingError, TradingSession, actions, describe_audit,
     limit_edit_details,
 };
@@ -99,6 +99,9 @@ pub struct TradingWorkerConfig {
     /// Shortest wall-clock interval between two saves of the marks while prices move (a
     /// crash loses at most this much of them); they are also saved on shutdown.
     pub marks_interval_ms: u64,
+    /// Report every committed engine event as [`TradingUpdate::Engine`] too (the command
+    /// line prints them; the app does not need them).
+    pub engine_events: bool,
 }
 
 impl std::fmt::Debug for TradingWorkerConfig {
@@ -139,6 +142,7 @@ impl TradingWorkerConfig {
             snapshot_interval_ms: 100,
             export_dir,
             marks_interval_ms: 5_000,
+            engine_events: false,
         })
     }
 }
@@ -742,6 +746,13 @@ pub enum TradingCommand {
     /// Run this check as well as the built-in limits check on every order and preview
     /// from now on (replacing a check supplied before); see [`CombinedCheck`].
     SetPreTradeCheck(PreTradeCheckBox),
+    /// The limits of the limits-only check from now on (the kernel derives them from the
+    /// risk limits in force); the daily loss stays the circuit breaker's
+    /// ([`TradingCommand::SetDailyLossLimit`]).
+    SetLimits(LimitsConfig),
+    /// Let event time reach `ts` without market data (acknowledgements and expiries due by
+    /// then happen); the inline kernel's drivers use it at the end of a run.
+    AdvanceTo(Timestamp),
     /// Set the daily loss limit (USD, > 0) at which the circuit breaker trips; recorded
     /// in the audit log when it changes. Sent before the engine starts, it applies when
     /// the engine starts.
@@ -806,6 +817,8 @@ pub enum TradingUpdate {
     },
     /// The marks were saved to the database.
     MarksSaved(MarksSaved),
+    /// A committed engine event, when [`TradingWorkerConfig::engine_events`] asks for them.
+    Engine(Box<EngineEvent>),
     Exported {
         path: PathBuf,
         result: Result<usize, String>,
@@ -938,6 +951,8 @@ pub struct TradingService {
     last_snapshot_wall: Timestamp,
     /// The check supplied at run time, combined with the limits check.
     extra_check: Option<SharedCheck>,
+    /// The limits of the limits-only check, when set at run time.
+    check_limits: Option<LimitsConfig>,
     /// A daily loss limit set before the engine started.
     pending_loss_limit: Option<f64>,
     /// Leg orders of every spread (this session's and the database's) by spread id and leg.
@@ -980,6 +995,7 @@ impl TradingService {
             dirty_marks: false,
             last_snapshot_wall: Timestamp(i64::MIN),
             extra_check: None,
+            check_limits: None,
             pending_loss_limit: None,
             spreads: BTreeMap::new(),
             marks_unsaved: false,
@@ -1202,6 +1218,11 @@ impl TradingService {
         if evs.is_empty() {
             return;
         }
+        if self.cfg.engine_events {
+            for ev in &evs {
+                self.send(TradingUpdate::Engine(Box::new(ev.clone())));
+            }
+        }
         self.dirty_book = true;
         for ev in evs {
             match ev {
@@ -1370,6 +1391,14 @@ impl TradingService {
                 self.dirty_book = true;
             }
             TradingCommand::SetDailyLossLimit(usd) => self.set_daily_loss_limit(usd),
+            TradingCommand::SetLimits(limits) => {
+                self.check_limits = Some(limits);
+                self.install_check();
+                self.dirty_book = true;
+            }
+            TradingCommand::AdvanceTo(ts) => {
+                self.report(format!("advance to {ts:?}"), |w, sink| w.advance_to(ts, sink));
+            }
             TradingCommand::RecordLimitEdit { details } => self.record_limit_edit(&details),
             TradingCommand::CancelAll { contract: None } => {
                 self.report("cancel all".into(), |w, sink| w.cancel_all(&user, sink).map(|_| ()));
@@ -1435,7 +1464,10 @@ impl TradingService {
     /// Installs the limits check (with the current limits) combined with the supplied check.
     fn install_check(&mut self) {
         let Some(s) = self.session.as_mut() else { return };
-        let limits = LimitsCheck::new(s.engine().config().limits.clone(), self.cfg.instruments.clone());
+        let mut limits = self.check_limits.clone().unwrap_or_else(|| s.engine().config().limits.clone());
+        // The daily loss is the circuit breaker's, changed only through its audited path.
+        limits.max_daily_loss_usd = s.engine().config().limits.max_daily_loss_usd;
+        let limits = LimitsCheck::new(limits, self.cfg.instruments.clone());
         s.set_check(Box::new(CombinedCheck::shared(limits, self.extra_check.clone())));
     }
 
@@ -1682,6 +1714,12 @@ impl Service for TradingService {
     }
 
     fn finish(&mut self) {
+        // The book as it is at the end, for a driver that reads it after the run.
+        if self.session.is_some() {
+            self.dirty_book = true;
+            self.maybe_snapshot();
+            self.send_snapshot();
+        }
         self.close();
     }
 }
@@ -1801,6 +1839,8 @@ impl TradingView {
                 self.spread_submitted = Some((request_id, result));
             }
             TradingUpdate::MarksSaved(m) => self.marks_saved = Some(m),
+            // The view shows orders, fills and activity; raw events are for the CLI.
+            TradingUpdate::Engine(_) => {}
             TradingUpdate::Exported { path, result } => self.export = Some((path, result)),
             TradingUpdate::Error(e) => {
                 if self.activity.len() == ACTIVITY_CAP {

@@ -1,14 +1,16 @@
-//! Command-line contract tests: `trade submit`, `trade run`, `blotter`, `positions` and
-//! `audit verify` against the seeded simulator, their JSON shapes, bad input (exit 2,
+//! Command-line contract tests: `trade submit` and `trade run` through the inline kernel
+//! (the app's pre-trade check, limits and circuit breaker) against the seeded simulator,
+//! `blotter`, `positions` and `audit verify`, their JSON shapes, bad input (exit 2,
 //! nothing written) and bad databases.
 
 use std::path::Path;
 
+use crude_kernel::paper::{PaperRisk, trade_run, trade_submit};
 use crude_model::Timestamp;
+use crude_risk::RiskLimits;
 use crude_store::{Durability, Store};
 use crude_trading::cli::{
-    BlotterArgs, CliEnv, CliError, RunArgs, RunOptions, SubmitArgs, audit_verify, blotter, positions, trade_run,
-    trade_submit,
+    BlotterArgs, CliEnv, CliError, RunArgs, RunOptions, SubmitArgs, audit_verify, blotter, positions,
 };
 use serde_json::Value;
 
@@ -19,6 +21,12 @@ fn env() -> CliEnv {
     let mut e = CliEnv::new(Timestamp::from_millis(NOW_MS), "tester").unwrap();
     e.durability = Durability::Normal;
     e
+}
+
+/// The risk side as `crude trade` takes it by default: the built-in limits and the
+/// simulator's own history behind the VaR check.
+fn risk() -> PaperRisk {
+    PaperRisk::simulated(RiskLimits::default(), "risk_limits.yaml", 42)
 }
 
 fn submit_args(contract: &str, side: &str, qty: &str, t: &str, price: Option<&str>) -> SubmitArgs {
@@ -50,7 +58,7 @@ fn run_file(
     let mut out = Vec::new();
     let mut err = Vec::new();
     let args = RunArgs { orders: file.to_path_buf(), seed, json: true, options: RunOptions::default() };
-    let r = trade_run(db, &args, &env(), &mut out, &mut err);
+    let r = trade_run(db, &args, &env(), risk(), &mut out, &mut err);
     (r, lines(&out), String::from_utf8(err).unwrap())
 }
 
@@ -62,7 +70,7 @@ fn submit_limit_order_works_and_prints_durable_events() {
     let mut a = submit_args("CLF7", "buy", "5", "limit", Some("71.25"));
     a.tif = Some("day".into());
     a.strategy = Some("test".into());
-    trade_submit(&db, &a, &env(), &mut out).unwrap();
+    trade_submit(&db, &a, &env(), risk(), &mut out).unwrap();
     let ls = lines(&out);
     let last = ls.last().unwrap();
     assert_eq!(last["event"], "summary");
@@ -81,7 +89,7 @@ fn submit_limit_order_works_and_prints_durable_events() {
     assert_eq!(o.user, "tester");
     // A market order fills; positions and blotter show it.
     let mut out = Vec::new();
-    trade_submit(&db, &submit_args("CL1", "sell", "2", "market", None), &env(), &mut out).unwrap();
+    trade_submit(&db, &submit_args("CL1", "sell", "2", "market", None), &env(), risk(), &mut out).unwrap();
     let ls = lines(&out);
     let fill = ls.iter().find(|l| l["event"] == "fill").expect("a market order fills");
     for key in ["fill_id", "order_id", "contract", "side", "qty", "price"] {
@@ -124,7 +132,7 @@ fn bad_submissions_exit_2_and_write_nothing() {
     ];
     for (a, word) in cases {
         let mut out = Vec::new();
-        let e = trade_submit(&db, &a, &env(), &mut out).unwrap_err();
+        let e = trade_submit(&db, &a, &env(), risk(), &mut out).unwrap_err();
         assert_eq!(e.exit_code(), 2, "{e}");
         assert!(e.to_string().contains(word), "'{e}' should mention {word}");
         assert!(!db.exists(), "nothing may be written for a bad order");
@@ -132,7 +140,8 @@ fn bad_submissions_exit_2_and_write_nothing() {
     // Fat-finger: the market is near 75, 50.00 is far outside ±10 %. The database exists
     // afterwards (the market was opened) but holds no order.
     let mut out = Vec::new();
-    let e = trade_submit(&db, &submit_args("CLF7", "buy", "5", "limit", Some("50.00")), &env(), &mut out).unwrap_err();
+    let e = trade_submit(&db, &submit_args("CLF7", "buy", "5", "limit", Some("50.00")), &env(), risk(), &mut out)
+        .unwrap_err();
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("fat-finger"), "{e}");
     assert_eq!(Store::open_existing(&db).unwrap().load_all_orders().unwrap().len(), 0);
@@ -278,7 +287,8 @@ fn bad_databases_are_reported() {
     let e = positions(&junk, true, &mut Vec::new()).unwrap_err();
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("not a Crude database"), "{e}");
-    let e = trade_submit(&junk, &submit_args("CL1", "buy", "1", "market", None), &env(), &mut Vec::new()).unwrap_err();
+    let e = trade_submit(&junk, &submit_args("CL1", "buy", "1", "market", None), &env(), risk(), &mut Vec::new())
+        .unwrap_err();
     assert_eq!(e.exit_code(), 2);
     let missing = dir.path().join("missing.db");
     let e = audit_verify(&missing, false, &mut Vec::new()).unwrap_err();
@@ -291,7 +301,7 @@ fn tampered_audit_log_fails_verification() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tamper.db");
     for _ in 0..3 {
-        trade_submit(&db, &submit_args("CL1", "buy", "1", "market", None), &env(), &mut Vec::new()).unwrap();
+        trade_submit(&db, &submit_args("CL1", "buy", "1", "market", None), &env(), risk(), &mut Vec::new()).unwrap();
     }
     let c = rusqlite_open(&db);
     c.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET user = 'mallory' WHERE seq = 2;").unwrap();

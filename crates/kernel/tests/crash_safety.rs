@@ -1,5 +1,5 @@
-//! Crash safety: runs a burst of orders (`crude trade run --json` through the library
-//! function) in a child process, kills it with SIGKILL at random (seeded) moments at least
+//! Crash safety: runs a burst of orders (`crude trade run --json` through the kernel's
+//! library function) in a child process, kills it with SIGKILL at random (seeded) moments at least
 //! 20 times, restarting after each kill on the same database, and proves after every kill:
 //!
 //! * every fill in the database belongs to an order;
@@ -19,9 +19,11 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crude_kernel::paper::{PaperRisk, trade_run};
+use crude_kernel::services::risk::RiskHistorySource;
 use crude_model::{Instruments, Timestamp};
 use crude_store::{Durability, Store};
-use crude_trading::cli::{CliEnv, RunArgs, RunOptions, positions, trade_run};
+use crude_trading::cli::{CliEnv, RunArgs, RunOptions, positions};
 use crude_trading::{Engine, TradingSession};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -89,7 +91,11 @@ fn child() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr();
-    match trade_run(&db, &args, &env, &mut out, &mut err) {
+    // The limits apply as in `crude trade`; the VaR check's history plays no part in
+    // durability, so the child skips building it.
+    let mut risk = PaperRisk::simulated(crude_risk::RiskLimits::default(), "risk_limits.yaml", args.seed);
+    risk.history = RiskHistorySource::None { reason: "crash test".into() };
+    match trade_run(&db, &args, &env, risk, &mut out, &mut err) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("child: {e}");
