@@ -1,14 +1,11 @@
 //! Bars built from trades, per series and timeframe, with bounded history.
 //!
-//! Intraday buckets (1m, 5m, 15m, 1h) are aligned to the clock (the exchange's time zone is
-//! a whole number of hours from UTC, so UTC alignment is exchange alignment). Daily bars
-//! follow the trading session: a trade belongs to the session that contains it (CME Globex
-//! energy: 18:00 ET of the previous day to 17:00 ET), and a daily bar's `start` is midnight
-//! UTC of its trading date.
+//! Buckets follow [`Timeframe::bucket`], the one bar rule of Crude (the signals service
+//! builds its bars by it too).
 
 use std::collections::VecDeque;
 
-use crude_model::{Bar, Timeframe, Timestamp, session_bounds, trading_date};
+use crude_model::{Bar, Timeframe, Timestamp};
 
 /// Bars of one series at one timeframe, oldest first, at most `cap` kept.
 #[derive(Debug, Clone)]
@@ -66,19 +63,10 @@ impl BarSeries {
         self.bars.back()
     }
 
-    /// Bucket `[start, end)` containing `ts`, and the bar start stamp.
+    /// Bucket `[from, until)` containing `ts`, and the bar start stamp.
     fn bucket(&self, ts: Timestamp) -> (Timestamp, Timestamp, Timestamp) {
-        match self.timeframe.intraday_nanos() {
-            Some(len) => {
-                let start = Timestamp(ts.0 - ts.0.rem_euclid(len));
-                (start, start.add_nanos(len), start)
-            }
-            None => {
-                let date = trading_date(ts);
-                let (open, close) = session_bounds(date);
-                (open.min(ts), close.max(ts.add_nanos(1)), Timestamp::from_date(date))
-            }
-        }
+        let b = self.timeframe.bucket(ts);
+        (b.from, b.until, b.start)
     }
 
     fn push(&mut self, bar: Bar) {

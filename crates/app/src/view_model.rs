@@ -10,8 +10,8 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::NaiveDate;
 use crude_model::{
-    Bar, ContractId, CurveSnapshot, DepthSnapshot, FeedKind, FeedStatus, GALLONS_PER_BARREL, InventoryReport, Market,
-    MarketEvent, Quote, SeriesId, Timeframe, Timestamp, Trade, session_close_after, trading_date,
+    Bar, ContractId, CurveSnapshot, DepthSnapshot, FeedKind, FeedStatus, InventoryReport, Market, MarketEvent, Quote,
+    SeriesId, Timeframe, Timestamp, Trade, session_close_after, trading_date,
 };
 
 use crude_kernel::services::curve::{CurveStatus, CurveView};
@@ -519,7 +519,7 @@ impl ViewModel {
         if let (Some(cl), Some(rb), Some(ho)) =
             (self.front_price(Market::Wti), self.front_price(Market::Rbob), self.front_price(Market::HeatingOil))
         {
-            push(&mut self.crack_321, crack_321(cl, rb, ho));
+            push(&mut self.crack_321, crude_analytics::crack_321(rb, ho, cl));
         }
     }
 
@@ -592,12 +592,6 @@ impl ViewModel {
     pub fn feed_time(&self) -> Option<Timestamp> {
         self.feed_time
     }
-}
-
-/// The 3-2-1 crack spread in $/bbl: (2 × RBOB + 1 × heating oil − 3 × crude) / 3, with
-/// product prices converted from $/gal at 42 gal/bbl.
-pub fn crack_321(crude_usd_bbl: f64, rbob_usd_gal: f64, ho_usd_gal: f64) -> f64 {
-    (2.0 * rbob_usd_gal * GALLONS_PER_BARREL + ho_usd_gal * GALLONS_PER_BARREL - 3.0 * crude_usd_bbl) / 3.0
 }
 
 fn board_key(s: &SeriesId) -> (usize, u8, i32) {
@@ -673,13 +667,6 @@ mod tests {
                 SeriesId::Contract(bz)
             ]
         );
-    }
-
-    #[test]
-    fn crack_321_converts_gallons() {
-        // RB 2.10 $/gal = 88.2 $/bbl; HO 2.50 $/gal = 105 $/bbl; crude 70.
-        let v = crack_321(70.0, 2.10, 2.50);
-        assert!((v - (2.0 * 88.2 + 105.0 - 210.0) / 3.0).abs() < 1e-9);
     }
 
     #[test]

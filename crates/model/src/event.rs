@@ -143,6 +143,25 @@ impl Timeframe {
         }
     }
 
+    /// The bar of this timeframe that holds event time `ts` (one rule for every bar Crude
+    /// builds). Intraday bars are aligned to the clock (the exchange's time zone is a whole
+    /// number of hours from UTC, so UTC alignment is exchange alignment); a daily bar
+    /// follows the trading session (CME Globex energy: 18:00 ET of the previous day to
+    /// 17:00 ET) and is stamped midnight UTC of its trading date.
+    pub fn bucket(self, ts: Timestamp) -> BarBucket {
+        match self.intraday_nanos() {
+            Some(len) => {
+                let start = Timestamp(ts.0 - ts.0.rem_euclid(len));
+                BarBucket { start, from: start, until: start.add_nanos(len) }
+            }
+            None => {
+                let date = crate::trading_date(ts);
+                let (open, close) = crate::session_bounds(date);
+                BarBucket { start: Timestamp::from_date(date), from: open.min(ts), until: close.max(ts.add_nanos(1)) }
+            }
+        }
+    }
+
     /// Index into [`Timeframe::ALL`].
     pub const fn index(self) -> usize {
         match self {
@@ -153,6 +172,17 @@ impl Timeframe {
             Timeframe::D1 => 4,
         }
     }
+}
+
+/// The bar holding an event time ([`Timeframe::bucket`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarBucket {
+    /// The bar's stamp: the bucket start, or midnight UTC of the trading date for a
+    /// daily bar.
+    pub start: Timestamp,
+    /// Event time the bar covers, `[from, until)`.
+    pub from: Timestamp,
+    pub until: Timestamp,
 }
 
 /// One point of a futures curve.

@@ -21,8 +21,8 @@ pub use calendar::{
     easter_sunday, is_ice_brent_closed, is_weekend, rule_holidays, rule_ice_brent_closures, uk_bank_holidays,
 };
 pub use event::{
-    Bar, BookLevel, CurvePoint, CurveSnapshot, DepthSnapshot, FeedKind, FeedStatus, InventoryReport, MarketEvent,
-    Quote, SeriesId, Timeframe, Trade,
+    Bar, BarBucket, BookLevel, CurvePoint, CurveSnapshot, DepthSnapshot, FeedKind, FeedStatus, InventoryReport,
+    MarketEvent, Quote, SeriesId, Timeframe, Trade,
 };
 pub use expiry::{RollEntry, delivery_month_end, last_trade_date, roll_schedule};
 pub use instruments::{BUILTIN_LABEL, InstrumentSpec, Instruments, SPEC_FIELDS};

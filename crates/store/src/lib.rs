@@ -19,6 +19,7 @@
 mod audit;
 mod consistency;
 mod error;
+mod lock;
 mod schema;
 pub mod sha256;
 mod store;
@@ -26,5 +27,6 @@ mod store;
 pub use audit::{AuditEntry, AuditRow, AuditVerification, BrokenRow, audit_hash};
 pub use consistency::ConsistencyReport;
 pub use error::StoreError;
+pub use lock::{LockError, SessionLock};
 pub use schema::{APPLICATION_ID, MIGRATIONS, Migration, latest_version};
 pub use store::{Durability, FillQuery, HighWater, Mark, Store, StoreOptions};

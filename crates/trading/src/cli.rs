@@ -38,7 +38,7 @@ use crude_model::{
 use crude_store::{Durability, FillQuery, Store, StoreError, StoreOptions};
 use serde_json::{Value, json};
 
-use crate::blotter::{attribution, blotter_rows, format_time, summarize, write_csv};
+use crate::blotter::{BlotterLine, BlotterRow, BlotterTotals, blotter_lines, format_time, write_csv};
 use crate::config::TradingConfig;
 use crate::engine::{EngineEvent, SubmitOutcome};
 use crate::error::SessionError;
@@ -609,10 +609,12 @@ pub fn blotter(db: &Path, args: &BlotterArgs, out: &mut dyn Write) -> Result<(),
     }
     let store = Store::open_existing(db)?;
     let instruments = Instruments::builtin().map_err(|e| bad(e.to_string()))?;
-    let fills = store.load_fills(&q)?;
+    let wanted: std::collections::HashSet<u64> = store.load_fills(&q)?.iter().map(|f| f.fill_id).collect();
     let history = store.load_all_fills()?;
     let orders = store.load_all_orders()?;
-    let rows = blotter_rows(&fills, &history, &orders, &instruments);
+    let lines = blotter_lines(&history, &orders, &instruments, |l| wanted.contains(&l.fill_id));
+    let totals = BlotterTotals::over(&lines);
+    let rows: Vec<BlotterRow> = lines.iter().map(BlotterLine::to_row).collect();
     if let Some(path) = &args.export {
         let f = File::create(path).map_err(|e| bad(format!("--export: cannot create {}: {e}", path.display())))?;
         write_csv(&rows, std::io::BufWriter::new(f)).map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
@@ -634,7 +636,7 @@ pub fn blotter(db: &Path, args: &BlotterArgs, out: &mut dyn Write) -> Result<(),
                 ),
             )?;
         }
-        let s = summarize(&rows);
+        let s = totals.summary();
         emit(
             out,
             &format!(
@@ -642,7 +644,7 @@ pub fn blotter(db: &Path, args: &BlotterArgs, out: &mut dyn Write) -> Result<(),
                 s.fills, s.contracts, s.gross_pnl_usd, s.fees_usd, s.net_pnl_usd, s.slippage_usd
             ),
         )?;
-        for a in attribution(&rows) {
+        for a in totals.attribution() {
             emit(
                 out,
                 &format!(

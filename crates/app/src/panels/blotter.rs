@@ -16,7 +16,8 @@ use crate::format;
 use crate::panels::positions::{usd, usd_signed};
 use crate::theme::{self, labeled};
 use crate::view_model::ViewModel;
-use crude_kernel::services::trading::{BlotterLine, BlotterQuery, TradingCommand, WorkerStatus};
+use crude_kernel::services::trading::{TradingCommand, WorkerStatus};
+use crude_trading::blotter::{BlotterLine, BlotterQuery};
 
 /// Row height of the blotter table, points.
 pub const ROW_H: f32 = 18.0;

@@ -11,7 +11,8 @@ use egui::{RichText, vec2};
 use crate::format;
 use crate::theme::{self, labeled};
 use crate::view_model::ViewModel;
-use crude_kernel::services::trading::{BlotterLine, PositionRow, SpreadPositionRow, TradingCommand, TradingSnapshot};
+use crude_kernel::services::trading::{PositionRow, SpreadPositionRow, TradingCommand, TradingSnapshot};
+use crude_trading::blotter::BlotterLine;
 
 /// US dollars with thousands separators and cents: `$1,234.50`, `-$20.00`.
 pub fn usd(v: f64) -> String {

@@ -47,8 +47,7 @@ use std::time::Duration;
 use chrono::Datelike;
 use crude_feeds::FeedBatch;
 use crude_model::{
-    Bar, Clock, ContractId, FeedKind, FeedStatus, Market, MarketEvent, SeriesId, Timeframe, Timestamp, session_bounds,
-    trading_date,
+    Bar, Clock, ContractId, FeedKind, FeedStatus, Market, MarketEvent, SeriesId, Timeframe, Timestamp, trading_date,
 };
 use crude_signals::{
     BarFields, ConfigError, Direction, EngineError, HistoryError, OpecTable, Outcome, PnlPoint, SignalEngine,
@@ -486,20 +485,11 @@ fn session_id(ts: Timestamp) -> i64 {
     i64::from(d.year()) * 10_000 + i64::from(d.month()) * 100 + i64::from(d.day())
 }
 
-/// The bucket `[start, end)` of `tf` containing `ts` (daily buckets follow the session;
-/// their start is midnight UTC of the trading date, as the app's bars are stamped).
+/// The bucket `[start, end)` of `tf` containing `ts` ([`Timeframe::bucket`]: the bar's
+/// stamp and the end of the event time it covers).
 fn bucket(tf: Timeframe, ts: Timestamp) -> (Timestamp, Timestamp) {
-    match tf.intraday_nanos() {
-        Some(len) => {
-            let start = Timestamp(ts.0 - ts.0.rem_euclid(len));
-            (start, start.add_nanos(len))
-        }
-        None => {
-            let date = trading_date(ts);
-            let (_, close) = session_bounds(date);
-            (Timestamp::from_date(date), close.max(ts.add_nanos(1)))
-        }
-    }
+    let b = tf.bucket(ts);
+    (b.start, b.until)
 }
 
 /// Whether `bar` is flat (a close-only row).

@@ -35,8 +35,8 @@
 //! The UI thread owns a [`TradingView`] (inside the store) and applies updates to it with
 //! [`TradingView::apply`]; panels draw from it and never block.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::fs::{File, OpenOptions};
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -44,18 +44,20 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use crude_feeds::FeedBatch;
 use crude_model::{
-    BookView, Clock, ContractId, Fill, Instruments, Liquidity, Market, MarketEvent, ModelError, Order, OrderEventKind,
-    OrderRequest, OrderStatus, OrderType, Position, PostTradeMetrics, PreTradeCheck, PreTradeDecision, PreTradeResult,
-    Side, Timestamp, trading_date,
+    BookView, Clock, ContractId, Instruments, MarketEvent, ModelError, Order, OrderEventKind, OrderRequest,
+    OrderStatus, OrderType, Position, PostTradeMetrics, PreTradeCheck, PreTradeDecision, PreTradeResult, Side,
+    Timestamp, trading_date,
 };
-use crude_store::{AuditEntry, Durability, Store as Db, StoreOptions};
-use crude_trading::blotter::{BlotterRow, BlotterSummary, StrategyAttribution, format_time, write_csv};
+use crude_store::{AuditEntry, Durability, SessionLock, Store as Db, StoreOptions};
+use crude_trading::blotter::{
+    BlotterBuilder, BlotterLine, BlotterQuery, BlotterRow, BlotterSummary, BlotterTotals, StrategyAttribution,
+    write_csv,
+};
 use crude_trading::{
     AmendRequest, ConfigError, Engine, EngineEvent, LimitsCheck, LimitsConfig, PnlSummary, SessionError, SpreadOutcome,
     SpreadRequest, SubmitOutcome, TradingConfig, TradingError, TradingSession, actions, describe_audit,
     limit_edit_details,
 };
-use serde::{Deserialize, Serialize};
 
 use crate::service::{self, CommandSender, Generational, Notify, Outbox, Service, ServiceHandle, View};
 use crate::services::risk::{BookUpdate, RiskCommand};
@@ -144,146 +146,6 @@ impl TradingWorkerConfig {
             marks_interval_ms: 5_000,
             engine_events: false,
         })
-    }
-}
-
-/// A filter of the blotter; every field narrows it. Dates are exchange trading dates,
-/// both ends inclusive.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct BlotterQuery {
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub strategy: Option<String>,
-    pub market: Option<Market>,
-}
-
-impl BlotterQuery {
-    /// Whether `line` passes the filter.
-    pub fn matches(&self, line: &BlotterLine) -> bool {
-        self.from.is_none_or(|d| line.trading_date >= d)
-            && self.to.is_none_or(|d| line.trading_date <= d)
-            && self.strategy.as_deref().is_none_or(|s| &*line.strategy == s)
-            && self.market.is_none_or(|m| line.contract.market == m)
-    }
-}
-
-/// One fill as the blotter shows it (compact: the table formats only the visible rows).
-#[derive(Debug, Clone, PartialEq)]
-pub struct BlotterLine {
-    pub fill_id: u64,
-    pub order_id: u64,
-    pub client_order_id: Arc<str>,
-    pub ts: Timestamp,
-    /// The exchange trading date the fill counts for.
-    pub trading_date: NaiveDate,
-    pub contract: ContractId,
-    pub side: Side,
-    pub qty: i64,
-    pub price: f64,
-    pub commission_usd: f64,
-    pub fees_usd: f64,
-    pub liquidity: Liquidity,
-    pub strategy: Arc<str>,
-    /// Mid when the order was entered.
-    pub arrival_price: Option<f64>,
-    /// `(price − arrival) × side × qty × multiplier`: positive when worse than arrival.
-    pub slippage_usd: Option<f64>,
-    /// P&L this fill realised on its strategy's position in the contract, before costs.
-    pub realized_pnl_usd: f64,
-}
-
-impl BlotterLine {
-    /// Commission plus fees, USD.
-    pub fn costs_usd(&self) -> f64 {
-        self.commission_usd + self.fees_usd
-    }
-
-    /// The row as `crude blotter --export` writes it.
-    pub fn to_row(&self) -> BlotterRow {
-        BlotterRow {
-            fill_id: self.fill_id,
-            order_id: self.order_id,
-            client_order_id: self.client_order_id.to_string(),
-            time: format_time(self.ts),
-            trading_date: self.trading_date.to_string(),
-            contract: self.contract.to_string(),
-            market: self.contract.market.code().to_string(),
-            side: self.side.as_str().to_string(),
-            qty: self.qty,
-            price: self.price,
-            commission_usd: self.commission_usd,
-            fees_usd: self.fees_usd,
-            liquidity: self.liquidity.as_str().to_string(),
-            strategy: self.strategy.to_string(),
-            arrival_price: self.arrival_price,
-            slippage_usd: self.slippage_usd,
-            realized_pnl_usd: self.realized_pnl_usd,
-        }
-    }
-}
-
-/// Blotter totals and attribution by strategy, kept incrementally (one fill at a time) with
-/// the same definitions as [`crude_trading::blotter::summarize`] and
-/// [`crude_trading::blotter::attribution`].
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BlotterTotals {
-    summary: BlotterSummary,
-    /// Per strategy: the attribution so far and the winning closing trades.
-    strategies: BTreeMap<Arc<str>, (StrategyAttribution, u64)>,
-}
-
-impl BlotterTotals {
-    /// Totals over `lines`.
-    pub fn over<'a>(lines: impl IntoIterator<Item = &'a BlotterLine>) -> Self {
-        let mut t = Self::default();
-        for l in lines {
-            t.add(l);
-        }
-        t
-    }
-
-    /// Adds one fill.
-    pub fn add(&mut self, l: &BlotterLine) {
-        let s = &mut self.summary;
-        s.fills += 1;
-        s.contracts += l.qty;
-        s.gross_pnl_usd += l.realized_pnl_usd;
-        s.fees_usd += l.costs_usd();
-        s.slippage_usd += l.slippage_usd.unwrap_or(0.0);
-        s.net_pnl_usd = s.gross_pnl_usd - s.fees_usd;
-        let (a, wins) = self.strategies.entry(Arc::clone(&l.strategy)).or_insert_with(|| {
-            (StrategyAttribution { strategy: l.strategy.to_string(), ..StrategyAttribution::default() }, 0)
-        });
-        a.fills += 1;
-        a.gross_pnl_usd += l.realized_pnl_usd;
-        a.fees_usd += l.costs_usd();
-        if l.realized_pnl_usd != 0.0 {
-            a.closing_trades += 1;
-            if l.realized_pnl_usd > 0.0 {
-                *wins += 1;
-            }
-        }
-    }
-
-    /// The summary.
-    pub fn summary(&self) -> BlotterSummary {
-        self.summary.clone()
-    }
-
-    /// Attribution by strategy, sorted by strategy.
-    pub fn attribution(&self) -> Vec<StrategyAttribution> {
-        self.strategies
-            .values()
-            .map(|(a, wins)| {
-                let mut a = a.clone();
-                a.net_pnl_usd = a.gross_pnl_usd - a.fees_usd;
-                if a.closing_trades > 0 {
-                    a.hit_rate = Some(*wins as f64 / a.closing_trades as f64);
-                    a.average_trade_usd = Some(a.net_pnl_usd / a.closing_trades as f64);
-                }
-                a
-            })
-            .collect()
     }
 }
 
@@ -829,88 +691,6 @@ pub enum TradingUpdate {
 /// The driver's end of the running trading service.
 pub type TradingHandle = ServiceHandle<TradingService>;
 
-/// Takes the exclusive lock `<db>.lock` (one trading session per database, shared with the
-/// command line).
-fn lock_db(db: &Path) -> Result<File, String> {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".lock");
-    let path = PathBuf::from(p);
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| format!("database {}: cannot create the lock file {}: {e}", db.display(), path.display()))?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "database {} is in use by another trading session (a running `crude trade`?); close it or set CRUDE_DB to another file",
-            db.display()
-        )),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(format!("database {}: cannot lock {}: {e}", db.display(), path.display()))
-        }
-    }
-}
-
-/// Replays fills into blotter lines: realised P&L per (strategy, contract) position.
-#[derive(Debug, Default)]
-struct LineBuilder {
-    positions: HashMap<(Arc<str>, ContractId), Position>,
-    strategies: HashMap<String, Arc<str>>,
-    orders: HashMap<u64, (Arc<str>, Option<f64>)>,
-}
-
-impl LineBuilder {
-    fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.strategies.get(s) {
-            return Arc::clone(a);
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.strategies.insert(s.to_string(), Arc::clone(&a));
-        a
-    }
-
-    fn note_order(&mut self, o: &Order) {
-        self.orders.entry(o.order_id).or_insert_with(|| (Arc::from(o.client_order_id.as_str()), o.arrival_price));
-    }
-
-    fn line(&mut self, f: &Fill, instruments: &Instruments) -> BlotterLine {
-        let strategy = self.intern(&f.strategy);
-        let mult = instruments.multiplier(f.contract.market);
-        let p = self
-            .positions
-            .entry((Arc::clone(&strategy), f.contract))
-            .or_insert_with(|| Position::flat(f.contract, Some(f.strategy.clone()), mult));
-        let realized = p.apply_fill(f.side, f.qty, f.price, f.costs_usd());
-        let (client, arrival) = self.orders.get(&f.order_id).cloned().unwrap_or_else(|| (Arc::from(""), None));
-        BlotterLine {
-            fill_id: f.fill_id,
-            order_id: f.order_id,
-            client_order_id: client,
-            ts: f.ts,
-            trading_date: trading_date(f.ts),
-            contract: f.contract,
-            side: f.side,
-            qty: f.qty,
-            price: f.price,
-            commission_usd: f.commission_usd,
-            fees_usd: f.fees_usd,
-            liquidity: f.liquidity,
-            strategy,
-            arrival_price: arrival,
-            slippage_usd: arrival.map(|a| (f.price - a) * f.side.sign() as f64 * f.qty as f64 * mult),
-            realized_pnl_usd: realized,
-        }
-    }
-
-    fn strategy_names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.strategies.keys().cloned().collect();
-        v.sort();
-        v
-    }
-}
-
 /// Short description of an order: `#12 buy 5 CLF7 limit 71.25`.
 fn order_desc(o: &Order) -> String {
     let m = o.contract.market;
@@ -935,14 +715,14 @@ pub struct TradingService {
     /// Generation of the last snapshot sent to the driver.
     sent_generation: u64,
     status: WorkerStatus,
-    _lock: Option<File>,
+    _lock: Option<SessionLock>,
     /// The database until the session takes it.
     db: Option<Db>,
     session: Option<TradingSession>,
     /// Latest settlement per contract seen in history batches.
     settlements: BTreeMap<ContractId, MarketEvent>,
     lines: Vec<BlotterLine>,
-    builder: LineBuilder,
+    builder: BlotterBuilder,
     query: BlotterQuery,
     totals: BlotterTotals,
     generation: u64,
@@ -987,7 +767,7 @@ impl TradingService {
             session: None,
             settlements: BTreeMap::new(),
             lines: Vec::new(),
-            builder: LineBuilder::default(),
+            builder: BlotterBuilder::default(),
             query: BlotterQuery::default(),
             totals: BlotterTotals::default(),
             generation: 0,
@@ -1091,10 +871,10 @@ impl TradingService {
             self.stop(format!("cannot create the database directory {}: {e}", dir.display()));
             return;
         }
-        match lock_db(&path) {
-            Ok(f) => self._lock = Some(f),
+        match SessionLock::acquire(&path) {
+            Ok(l) => self._lock = Some(l),
             Err(e) => {
-                self.stop(e);
+                self.stop(e.to_string());
                 return;
             }
         }
@@ -1873,55 +1653,14 @@ mod tests {
     use super::*;
     use crude_feeds::sim::{MarketSimulator, SimConfig};
     use crude_feeds::{FeedPoll, MarketFeed, SimFeed};
-    use crude_model::{LiveClock, OrderStatus, PreTradeDecision};
+    use crude_model::{LiveClock, Market, OrderStatus, PreTradeDecision};
     use crude_trading::LimitsConfig;
-    use crude_trading::blotter::{attribution, blotter_rows, summarize};
+    use std::collections::HashMap;
     use tokio::sync::mpsc;
 
     /// Wednesday 2026-11-18 10:00 ET.
     fn start() -> Timestamp {
         Timestamp::from_secs(1_795_014_000)
-    }
-
-    fn fill(id: u64, side: Side, qty: i64, price: f64, strategy: &str) -> Fill {
-        Fill {
-            fill_id: id,
-            order_id: id,
-            contract: ContractId::new(Market::Wti, crude_model::ContractMonth::new(2027, 1).unwrap()),
-            side,
-            qty,
-            price,
-            ts: Timestamp::from_secs(1_790_000_000 + id as i64),
-            commission_usd: qty as f64,
-            fees_usd: 0.5 * qty as f64,
-            liquidity: Liquidity::Taker,
-            strategy: strategy.into(),
-        }
-    }
-
-    #[test]
-    fn incremental_blotter_matches_the_trading_crate() {
-        let inst = Instruments::builtin().unwrap();
-        let fills = vec![
-            fill(1, Side::Buy, 2, 70.0, "a"),
-            fill(2, Side::Sell, 1, 71.0, "a"),
-            fill(3, Side::Sell, 1, 69.5, "a"),
-            fill(4, Side::Sell, 3, 70.0, "b"),
-            fill(5, Side::Buy, 5, 68.0, "b"),
-        ];
-        let mut b = LineBuilder::default();
-        let lines: Vec<BlotterLine> = fills.iter().map(|f| b.line(f, &inst)).collect();
-        let rows = blotter_rows(&fills, &fills, &[], &inst);
-        for (l, r) in lines.iter().zip(&rows) {
-            assert_eq!(l.to_row(), *r);
-        }
-        let t = BlotterTotals::over(&lines);
-        assert_eq!(t.summary(), summarize(&rows));
-        assert_eq!(t.attribution(), attribution(&rows));
-        let q = BlotterQuery { strategy: Some("b".into()), ..BlotterQuery::default() };
-        assert_eq!(lines.iter().filter(|l| q.matches(l)).count(), 2);
-        let q = BlotterQuery { market: Some(Market::Brent), ..BlotterQuery::default() };
-        assert_eq!(lines.iter().filter(|l| q.matches(l)).count(), 0);
     }
 
     /// A worker over a temp database, fed by a seeded simulator.
