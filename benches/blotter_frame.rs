@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
-use crude_kernel::services::trading::{TradingUpdate, WorkerStatus};
+use crude_kernel::services::trading::{BlotterView, TradingUpdate, WorkerStatus};
 use crude_model::{ContractId, ContractMonth, Liquidity, LiveClock, Market, Side, Timestamp, trading_date};
-use crude_trading::blotter::{BlotterLine, BlotterQuery, BlotterTotals, BlotterView};
+use crude_trading::blotter::{BlotterLine, BlotterQuery, BlotterTotals};
 use egui_kittest::Harness;
 
 const ROWS: usize = 100_000;
