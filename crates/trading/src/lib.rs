@@ -20,6 +20,7 @@ mod oms;
 pub mod orders_file;
 mod paper;
 mod positions;
+mod preview;
 mod session;
 mod spread;
 
@@ -34,5 +35,8 @@ pub use limits::LimitsCheck;
 pub use oms::{Execution, IllegalAttempt, Oms};
 pub use paper::PaperBroker;
 pub use positions::{GroupPnl, PnlSummary, PositionKeeper};
+pub use preview::{
+    CombinedCheck, PreviewResult, SharedCheck, SpreadLegPreview, SpreadPreview, order_preview, spread_preview,
+};
 pub use session::{TradingSession, load_recovery};
 pub use spread::{SpreadLeg, SpreadRequest};

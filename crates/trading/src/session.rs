@@ -183,6 +183,60 @@ impl<B: Broker> TradingSession<B> {
         self.with(sink, |e| e.cancel_spread(spread_id, user))
     }
 
+    /// Cancels the open orders of `contract`; returns how many.
+    ///
+    /// # Errors
+    /// As [`TradingSession::submit`].
+    pub fn cancel_contract(
+        &mut self,
+        contract: crude_model::ContractId,
+        user: &str,
+        sink: &mut dyn FnMut(&EngineEvent),
+    ) -> Result<usize, SessionError> {
+        let ids: Vec<u64> = self.engine.open_orders().filter(|o| o.contract == contract).map(|o| o.order_id).collect();
+        for id in &ids {
+            self.cancel(*id, user, sink)?;
+        }
+        Ok(ids.len())
+    }
+
+    /// Cancels the open orders of `contract` and flattens each strategy's position in it
+    /// with market orders (split at the largest order quantity); returns the orders entered.
+    ///
+    /// # Errors
+    /// As [`TradingSession::submit`].
+    pub fn liquidate(
+        &mut self,
+        contract: crude_model::ContractId,
+        user: &str,
+        sink: &mut dyn FnMut(&EngineEvent),
+    ) -> Result<usize, SessionError> {
+        self.cancel_contract(contract, user, sink)?;
+        let max = self.engine.config().validation.max_order_qty.max(1);
+        let flatten: Vec<(i64, String)> = self
+            .engine
+            .position_keeper()
+            .strategy_positions()
+            .iter()
+            .filter(|p| p.contract == contract && p.qty != 0)
+            .map(|p| (p.qty, p.strategy.clone().unwrap_or_else(|| "manual".into())))
+            .collect();
+        let mut entered = 0;
+        for (qty, strategy) in flatten {
+            let side = if qty > 0 { crude_model::Side::Sell } else { crude_model::Side::Buy };
+            let mut left = qty.abs();
+            while left > 0 {
+                let chunk = left.min(max);
+                left -= chunk;
+                let mut r = crude_model::OrderRequest::market(contract, side, chunk).with_strategy(strategy.clone());
+                r.user = user.to_string();
+                self.submit(r, sink)?;
+                entered += 1;
+            }
+        }
+        Ok(entered)
+    }
+
     /// Cancels every open order.
     ///
     /// # Errors
