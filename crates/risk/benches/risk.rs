@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crude_model::{ContractId, ContractMonth, Market};
-use crude_risk::{MC_DRAWS, PortfolioRiskConfig, PortfolioRiskModel, Position, ReturnHistory, monte_carlo_var_es};
+use crude_risk::{MC_DRAWS, PortfolioRiskConfig, PortfolioRiskModel, ReturnHistory, RiskPosition, monte_carlo_var_es};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -20,7 +20,7 @@ fn bench_mc(c: &mut Criterion) {
 
 /// `n` contracts with 500 days of correlated synthetic returns (one common factor), and a
 /// position in each.
-fn book(n: usize) -> (PortfolioRiskModel, Vec<Position>) {
+fn book(n: usize) -> (PortfolioRiskModel, Vec<RiskPosition>) {
     let start = ContractMonth::new(2026, 1).expect("valid month");
     let contracts: Vec<ContractId> =
         (0..n).map(|i| ContractId::new(Market::ALL[i % 4], start.plus_months((i / 4) as i32))).collect();
@@ -43,7 +43,7 @@ fn book(n: usize) -> (PortfolioRiskModel, Vec<Position>) {
         .enumerate()
         .map(|(i, &contract)| {
             let gallons = contract.market.quoted_per_gallon();
-            Position {
+            RiskPosition {
                 contract,
                 qty: if i % 3 == 0 { -(i as i64 % 7 + 1) } else { i as i64 % 11 + 1 },
                 multiplier: if gallons { 42_000.0 } else { 1_000.0 },

@@ -54,10 +54,10 @@ pub use limits::{
 pub use normal::{erfc, norm_cdf, norm_pdf, norm_ppf};
 pub use portfolio::{
     ComponentVar, CovarianceMethod, DEFAULT_PORTFOLIO_WINDOW, Exposure, IncrementalVar, MonteCarloPnl,
-    PortfolioRiskConfig, PortfolioRiskModel, PortfolioRiskReport, Position, ReturnHistory, RiskFigure, VarMethod,
+    PortfolioRiskConfig, PortfolioRiskModel, PortfolioRiskReport, ReturnHistory, RiskFigure, RiskPosition, VarMethod,
 };
 pub use positions_file::{
-    DEFAULT_NAV_USD, PortfolioArgs, PortfolioCliError, PriceHistory, parse_covariance_method, portfolio_snapshot,
+    DEFAULT_NAV_USD, PortfolioArgs, PortfolioFileError, PriceHistory, parse_covariance_method, portfolio_snapshot,
     read_history, read_positions, run_risk_portfolio,
 };
 pub use pretrade::{PreTradeAssessment, RiskPreTradeCheck};

@@ -53,7 +53,7 @@ pub const DEFAULT_PORTFOLIO_WINDOW: usize = 500;
 
 /// A position in one futures contract.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
-pub struct Position {
+pub struct RiskPosition {
     /// The contract.
     pub contract: ContractId,
     /// Contracts held; negative for a short position.
@@ -64,7 +64,7 @@ pub struct Position {
     pub price: f64,
 }
 
-impl Position {
+impl RiskPosition {
     /// Exposure `qty × multiplier × price`, USD.
     pub fn exposure_usd(&self) -> f64 {
         self.qty as f64 * self.multiplier * self.price
@@ -469,7 +469,7 @@ impl PortfolioRiskModel {
         Ok((report, sample))
     }
 
-    fn book(&self, positions: &[Position]) -> Result<Book, RiskError> {
+    fn book(&self, positions: &[RiskPosition]) -> Result<Book, RiskError> {
         let n = self.contracts.len();
         let mut exposures = vec![0.0; n];
         let mut unit_value = vec![0.0; n];
@@ -542,7 +542,7 @@ impl PortfolioRiskModel {
     /// # Errors
     /// [`RiskError::BadArgument`] for a contract missing from the history, a
     /// non-positive multiplier or a non-positive price.
-    pub fn parametric(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
+    pub fn parametric(&self, positions: &[RiskPosition]) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.parametric_book(&self.book(positions)?))
     }
 
@@ -580,7 +580,7 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::parametric`].
-    pub fn historical(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
+    pub fn historical(&self, positions: &[RiskPosition]) -> Result<Vec<RiskFigure>, RiskError> {
         Ok(self.historical_book(&self.book(positions)?))
     }
 
@@ -676,7 +676,7 @@ impl PortfolioRiskModel {
     /// As [`Self::parametric`]; [`RiskError::Computation`] in the Monte Carlo run when the
     /// covariance of the contracts held can be neither factorised nor repaired (non-finite
     /// entries; not expected once [`Self::new`] has succeeded).
-    pub fn monte_carlo(&self, positions: &[Position]) -> Result<Vec<RiskFigure>, RiskError> {
+    pub fn monte_carlo(&self, positions: &[RiskPosition]) -> Result<Vec<RiskFigure>, RiskError> {
         self.monte_carlo_book(&self.book(positions)?)
     }
 
@@ -685,7 +685,7 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::parametric`].
-    pub fn components(&self, positions: &[Position]) -> Result<Vec<ComponentVar>, RiskError> {
+    pub fn components(&self, positions: &[RiskPosition]) -> Result<Vec<ComponentVar>, RiskError> {
         Ok(self.components_book(&self.book(positions)?))
     }
 
@@ -720,8 +720,8 @@ impl PortfolioRiskModel {
     /// [`VarMethod::MonteCarlo`], as [`Self::monte_carlo`].
     pub fn incremental_var(
         &self,
-        positions: &[Position],
-        order: &Position,
+        positions: &[RiskPosition],
+        order: &RiskPosition,
         method: VarMethod,
     ) -> Result<Vec<IncrementalVar>, RiskError> {
         let before = self.book(positions)?;
@@ -750,7 +750,7 @@ impl PortfolioRiskModel {
     ///
     /// # Errors
     /// As [`Self::monte_carlo`].
-    pub fn report(&self, positions: &[Position]) -> Result<PortfolioRiskReport, RiskError> {
+    pub fn report(&self, positions: &[RiskPosition]) -> Result<PortfolioRiskReport, RiskError> {
         let book = self.book(positions)?;
         Ok(PortfolioRiskReport {
             observations: self.days,

@@ -72,7 +72,7 @@ pub const DEFAULT_NAV_USD: f64 = 50_000_000.0;
 /// Errors of the portfolio mode: bad files or arguments (exit code 2) or a failed
 /// computation (exit code 1).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum PortfolioCliError {
+pub enum PortfolioFileError {
     /// A positions, history or argument error.
     #[error(transparent)]
     Risk(#[from] RiskError),
@@ -84,12 +84,12 @@ pub enum PortfolioCliError {
     Stress(#[from] StressError),
 }
 
-impl PortfolioCliError {
+impl PortfolioFileError {
     /// The process exit code: 2 for bad input, 1 for a failed computation.
     pub fn exit_code(&self) -> i32 {
         match self {
-            PortfolioCliError::Risk(e) => e.exit_code(),
-            PortfolioCliError::Limits(_) | PortfolioCliError::Stress(_) => 2,
+            PortfolioFileError::Risk(e) => e.exit_code(),
+            PortfolioFileError::Limits(_) | PortfolioFileError::Stress(_) => 2,
         }
     }
 }
@@ -512,11 +512,11 @@ impl PortfolioArgs {
 /// overrides (`|k| std::env::var(k).ok()` in the binary).
 ///
 /// # Errors
-/// [`PortfolioCliError`] naming the file, line and column or the argument at fault.
+/// [`PortfolioFileError`] naming the file, line and column or the argument at fault.
 pub fn portfolio_snapshot(
     args: &PortfolioArgs,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<RiskSnapshot, PortfolioCliError> {
+) -> Result<RiskSnapshot, PortfolioFileError> {
     validate_confidences(&args.confidences)?;
     let history = read_history(&args.history)?;
     let returns = history.returns(args.window)?;
@@ -550,7 +550,7 @@ pub fn portfolio_snapshot(
 pub fn run_risk_portfolio(
     args: &PortfolioArgs,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<Value, PortfolioCliError> {
+) -> Result<Value, PortfolioFileError> {
     let snapshot = portfolio_snapshot(args, env)?;
     let mut v = serde_json::to_value(&snapshot)
         .map_err(|e| RiskError::Computation { what: "JSON output", reason: e.to_string() })?;

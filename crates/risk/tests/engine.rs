@@ -7,8 +7,9 @@ mod common;
 use common::{as_of, book, contract, history, price};
 use crude_model::Market;
 use crude_risk::{
-    BookPosition, OptionLeg, OptionType, PnlState, PortfolioRiskModel, Position, ReturnHistory, RiskBook, RiskEngine,
-    RiskEngineConfig, RiskSnapshot, Sliders, TrafficLight, Zone, basel_traffic_light, kupiec_pof, norm_ppf,
+    BookPosition, OptionLeg, OptionType, PnlState, PortfolioRiskModel, ReturnHistory, RiskBook, RiskEngine,
+    RiskEngineConfig, RiskPosition, RiskSnapshot, Sliders, TrafficLight, Zone, basel_traffic_light, kupiec_pof,
+    norm_ppf,
 };
 
 fn config(paths: usize) -> RiskEngineConfig {
@@ -74,7 +75,7 @@ fn options_enter_var_as_their_delta_equivalent() {
     let s = RiskEngine::new(config(5_000), &hist).unwrap().snapshot(&book, &Sliders::default()).unwrap();
     // The same VaR as a future position of `delta` contracts: scale a 1-contract VaR.
     let model = PortfolioRiskModel::new(&hist, config(5_000).portfolio).unwrap();
-    let one = model.parametric(&[Position { contract: c1, qty: 1, multiplier: 1_000.0, price: 70.0 }]).unwrap();
+    let one = model.parametric(&[RiskPosition { contract: c1, qty: 1, multiplier: 1_000.0, price: 70.0 }]).unwrap();
     let want = one.iter().find(|f| f.confidence == 0.99 && f.horizon_days == 1).unwrap().var_usd * delta;
     assert!((figure(&s, "parametric", 0.99, 1) - want).abs() <= 1e-9 * want);
     let comp = s.report.components.iter().find(|x| x.confidence == 0.99).unwrap();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crude_model::{ContractId, ContractMonth, Market};
 use crude_risk::{
-    CovarianceMethod, PortfolioRiskConfig, PortfolioRiskModel, Position, ReturnHistory, RiskError, RiskFigure,
+    CovarianceMethod, PortfolioRiskConfig, PortfolioRiskModel, ReturnHistory, RiskError, RiskFigure, RiskPosition,
     TrafficLight, VarMethod, kupiec_pof,
 };
 use serde_json::Value;
@@ -28,8 +28,8 @@ fn contract(v: &Value) -> ContractId {
     )
 }
 
-fn position(v: &Value) -> Position {
-    Position {
+fn position(v: &Value) -> RiskPosition {
+    RiskPosition {
         contract: contract(v),
         qty: v["qty"].as_i64().unwrap(),
         multiplier: f(&v["multiplier"]),
@@ -40,8 +40,8 @@ fn position(v: &Value) -> Position {
 struct Setup {
     fx: Value,
     history: ReturnHistory,
-    positions: Vec<Position>,
-    order: Position,
+    positions: Vec<RiskPosition>,
+    order: RiskPosition,
 }
 
 fn setup() -> Setup {
@@ -137,7 +137,7 @@ fn components_sum_to_var_and_match_numpy() {
         }
     }
     // a central finite difference of VaR in the first position's exposure
-    let var99 = |positions: &[Position]| {
+    let var99 = |positions: &[RiskPosition]| {
         model
             .parametric(positions)
             .unwrap()
@@ -241,7 +241,7 @@ fn a_singular_covariance_is_repaired_and_flagged() {
     let model = PortfolioRiskModel::new(&history, config(&s.fx, CovarianceMethod::Sample)).unwrap();
     assert!(model.covariance_repaired());
     let mut positions = s.positions.clone();
-    positions.push(Position { contract: extra, qty: 3, multiplier: 42000.0, price: 2.5 });
+    positions.push(RiskPosition { contract: extra, qty: 3, multiplier: 42000.0, price: 2.5 });
     let report = model.report(&positions).unwrap();
     assert!(report.covariance_repaired);
     for fig in report.parametric.iter().chain(&report.monte_carlo).chain(&report.historical) {
@@ -271,15 +271,17 @@ fn an_overflowing_covariance_is_an_error_not_a_hang() {
 fn bad_positions_and_configs_are_named() {
     let s = setup();
     let model = PortfolioRiskModel::new(&s.history, config(&s.fx, CovarianceMethod::Sample)).unwrap();
-    let unknown =
-        Position { contract: ContractId::new(Market::Rbob, ContractMonth::new(2030, 1).unwrap()), ..s.positions[0] };
+    let unknown = RiskPosition {
+        contract: ContractId::new(Market::Rbob, ContractMonth::new(2030, 1).unwrap()),
+        ..s.positions[0]
+    };
     let err = model.parametric(&[unknown]).unwrap_err();
     assert!(err.to_string().contains("RBF0"), "{err}");
     assert_eq!(err.exit_code(), 2);
-    let negative = Position { price: -37.63, ..s.positions[0] };
+    let negative = RiskPosition { price: -37.63, ..s.positions[0] };
     let err = model.parametric(&[negative]).unwrap_err();
     assert!(err.to_string().contains("-37.63"), "{err}");
-    assert!(model.parametric(&[Position { multiplier: 0.0, ..s.positions[0] }]).is_err());
+    assert!(model.parametric(&[RiskPosition { multiplier: 0.0, ..s.positions[0] }]).is_err());
 
     let long = PortfolioRiskConfig { window_days: 10_000, ..config(&s.fx, CovarianceMethod::Sample) };
     let err = PortfolioRiskModel::new(&s.history, long).unwrap_err();

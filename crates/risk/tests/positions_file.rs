@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use crude_model::{ContractId, ContractMonth, Market};
 use crude_risk::{
-    CovarianceMethod, OptionType, PortfolioArgs, PortfolioCliError, RiskError, Window, parse_covariance_method,
+    CovarianceMethod, OptionType, PortfolioArgs, PortfolioFileError, RiskError, Window, parse_covariance_method,
     read_history, read_positions, run_risk_portfolio,
 };
 use rand::{Rng, SeedableRng};
@@ -178,7 +178,7 @@ fn the_json_snapshot_of_a_portfolio() {
     assert_eq!(cl["limit"], 5.0);
     assert_eq!(cl["zone"], "breach");
     let e = run_risk_portfolio(&args, |k| (k == "MAX_VAR_LIMIT").then(|| "lots".into())).unwrap_err();
-    assert!(matches!(&e, PortfolioCliError::Limits(l) if l.entry == "MAX_VAR_LIMIT"), "{e}");
+    assert!(matches!(&e, PortfolioFileError::Limits(l) if l.entry == "MAX_VAR_LIMIT"), "{e}");
     assert_eq!(e.exit_code(), 2);
     // A user scenarios file adds its scenarios; a broken one is named.
     args.scenarios = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/stress_scenarios.yaml"));

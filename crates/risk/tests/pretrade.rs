@@ -11,8 +11,8 @@ use crude_model::{
     PreTradeCheck, PreTradeDecision, Side, TimeInForce, Timestamp,
 };
 use crude_risk::{
-    PortfolioRiskConfig, PortfolioRiskModel, Position, PreTradeAssessment, RiskEngine, RiskEngineConfig, RiskLimits,
-    RiskPreTradeCheck, VarMethod,
+    PortfolioRiskConfig, PortfolioRiskModel, PreTradeAssessment, RiskEngine, RiskEngineConfig, RiskLimits,
+    RiskPosition, RiskPreTradeCheck, VarMethod,
 };
 
 fn cl(k: i32) -> ContractId {
@@ -102,7 +102,7 @@ fn a_small_order_passes_with_post_trade_figures() {
     let mut cfg = PortfolioRiskConfig::new(50_000_000.0);
     cfg.mc_paths = 1_000;
     let model = PortfolioRiskModel::new(&history(500, 7), cfg).unwrap();
-    let pos = |q| Position { contract: cl(0), qty: q, multiplier: 1_000.0, price: price(Market::Wti) };
+    let pos = |q| RiskPosition { contract: cl(0), qty: q, multiplier: 1_000.0, price: price(Market::Wti) };
     let inc = model.incremental_var(&[pos(10)], &pos(5), VarMethod::Parametric).unwrap();
     let want = inc.iter().find(|x| x.confidence == 0.99 && x.horizon_days == 1).unwrap();
     assert!((a.var_before_usd - want.var_before_usd).abs() < 1e-6 * want.var_before_usd);
