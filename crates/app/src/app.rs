@@ -30,6 +30,8 @@ use crate::view_model::{ViewModel, ViewModelConfig};
 pub const STATE_KEY: &str = "crude.ui_state";
 /// Longest the UI thread spends applying feed events in one frame.
 pub const DRAIN_BUDGET_NS: i64 = 6_000_000;
+/// Wall-clock seconds between two log lines of the feed statistics.
+pub const STATS_LOG_SECS: f64 = 10.0;
 /// Most updates of each kernel service applied in one frame.
 pub const KERNEL_UPDATES_PER_FRAME: usize = 256;
 
@@ -95,6 +97,8 @@ pub struct CrudeApp {
     source_label: String,
     /// Wall time the process started, until the first frame with live quotes is logged.
     started_wall: Option<Timestamp>,
+    /// Wall time the feed statistics were last logged.
+    stats_logged_wall: Option<Timestamp>,
     /// The kernel running the services, when any run in this session.
     kernel: Option<LiveKernel>,
     trade_cache: TradeCache,
@@ -127,6 +131,7 @@ impl CrudeApp {
             themed: false,
             source_label,
             started_wall: None,
+            stats_logged_wall: None,
             kernel: None,
             trade_cache: TradeCache::default(),
             positions_cache: PositionsCache::default(),
@@ -238,6 +243,7 @@ impl CrudeApp {
         }
         let wall_now = self.wall.now();
         self.vm.stats.roll(wall_now);
+        self.log_feed_stats(wall_now);
         // Ctrl+N: a new order, on the Trade panel (not while the kill switch asks).
         self.trade_cache.set_keys_enabled(!self.kill_confirm);
         if !self.kill_confirm && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::N)) {
@@ -296,6 +302,26 @@ impl CrudeApp {
         if self.events.is_some() {
             // Ages, flashes and rates move with wall time.
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// Logs the status bar's feed figures every [`STATS_LOG_SECS`] of wall time, so a
+    /// session's tick rate and tick-to-store latency can be read back from the log.
+    fn log_feed_stats(&mut self, wall_now: Timestamp) {
+        let due = self.stats_logged_wall.is_none_or(|t| wall_now.secs_since(t) >= STATS_LOG_SECS);
+        if !due || self.events.is_none() {
+            return;
+        }
+        self.stats_logged_wall = Some(wall_now);
+        let s = &self.vm.stats;
+        if let (Some(p50), Some(p99)) = (s.latency_percentile_us(50.0), s.latency_percentile_us(99.0)) {
+            tracing::info!(
+                ticks_per_sec = format!("{:.0}", s.ticks_per_sec),
+                p50_ms = format!("{:.2}", f64::from(p50) / 1e3),
+                p99_ms = format!("{:.2}", f64::from(p99) / 1e3),
+                events = s.events_total,
+                "feed: tick-to-store latency"
+            );
         }
     }
 
