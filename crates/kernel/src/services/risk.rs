@@ -1632,6 +1632,79 @@ mod tests {
     }
 
     #[test]
+    fn a_simulated_history_waits_for_the_live_date_and_says_so_when_the_feed_ends_first() {
+        let cfg = SimConfig { seed: 11, ..SimConfig::default() };
+        let dir = tempfile::tempdir().unwrap();
+        let config = RiskWorkerConfig::new(
+            RiskLimits::default(),
+            dir.path().join("risk_limits.yaml"),
+            RiskHistorySource::simulated_days(cfg, 80),
+            50e6,
+            Arc::new(LiveClock),
+        )
+        .unwrap();
+        let (tx, rx) = mpsc::channel(8);
+        let mut handle = RiskService::spawn(config, rx, Arc::new(|| {})).unwrap();
+        let mut view = RiskView::default();
+        let mut seen = Vec::new();
+        drop(tx);
+        for _ in 0..200 {
+            while handle.drain(&mut view) {}
+            if let Some(s) = view.status.clone()
+                && seen.last() != Some(&s)
+            {
+                seen.push(s);
+            }
+            if matches!(view.status, Some(RiskStatus::Unavailable(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let Some(RiskStatus::Unavailable(why)) = &view.status else { panic!("{seen:?}") };
+        assert!(why.contains("feed ended before its first event"), "{why}");
+        assert!(view.history.is_none());
+    }
+
+    /// Risk and curve in one kernel share one simulation: the longer request (the curve's
+    /// year) is simulated once and risk takes its last days; both end before the live date.
+    #[test]
+    fn risk_and_curve_in_one_kernel_simulate_the_shared_history_once() {
+        use crate::services::curve::{CurveHistorySource, CurveUpdate, CurveWorkerConfig, HistoryStatus};
+        use crate::{InlineKernel, KernelConfig, KernelUpdate};
+        let shared = SharedSimHistory::new(SimConfig { seed: 11, ..SimConfig::default() });
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(SimClock::new(start()));
+        let mut risk = RiskWorkerConfig::new(
+            RiskLimits::default(),
+            dir.path().join("risk_limits.yaml"),
+            RiskHistorySource::shared(shared.clone(), 80),
+            50e6,
+            clock.clone(),
+        )
+        .unwrap();
+        risk.window_days = 60;
+        risk.check_only = true;
+        let curve = CurveWorkerConfig::new(CurveHistorySource::shared(shared.clone(), 1), clock.clone());
+        let config = KernelConfig { risk: Some(risk), curve: Some(curve), ..KernelConfig::default() };
+        let mut kernel = InlineKernel::new(config, clock);
+        kernel.feed(&batch(vec![quote(front(Market::HeatingOil), 2.5, start())]));
+        let (mut returns, mut curve_span) = (None, None);
+        while let Some(u) = kernel.try_recv() {
+            match u {
+                KernelUpdate::Risk(RiskUpdate::History(h)) => returns = Some(h),
+                KernelUpdate::Curve(CurveUpdate::History(HistoryStatus::Loaded(i))) => curve_span = i.span,
+                _ => {}
+            }
+        }
+        assert_eq!(shared.runs(), 1, "one simulation for both services");
+        assert_eq!(shared.requested_days(), 252);
+        let returns = returns.expect("risk history");
+        assert!(returns.simulated && (70..=79).contains(&returns.days), "{returns:?}");
+        let (_, last) = curve_span.expect("curve history");
+        assert!(last < trading_date(start()), "{last}");
+    }
+
+    #[test]
     fn no_history_says_why() {
         let mut rig = Rig::new(RiskHistorySource::None { reason: "replay of one series".into() }, Arc::new(LiveClock));
         rig.wait("status", |v| matches!(v.status, Some(RiskStatus::Unavailable(_))));
