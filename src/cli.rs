@@ -820,7 +820,10 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         FeedArg::Sim => {
             let mut cfg = load_sim_config(cli.sim_config.as_deref())?;
             cfg.seed = cli.seed;
-            crude_kernel::services::curve::CurveHistorySource::Simulated { config: cfg, years: 6 }
+            // One simulated history for the curve and the risk service (simulated once).
+            let shared = risk_setup.as_ref().and_then(|r| r.history.sim_history()).filter(|h| *h.config() == cfg);
+            let history = shared.cloned().unwrap_or_else(|| crude_feeds::SharedSimHistory::new(cfg));
+            crude_kernel::services::curve::CurveHistorySource::shared(history, 6)
         }
         FeedArg::Replay => crude_kernel::services::curve::CurveHistorySource::data_dir(Path::new("data")),
     });

@@ -71,11 +71,7 @@ impl App {
             TradingWorkerConfig::new(dir.path().join("crude.db"), TradingConfig::default(), wall.clone()).unwrap();
         let limits_path = dir.path().join("risk_limits.yaml");
         RiskLimits::default().save(&limits_path).unwrap();
-        let history = RiskHistorySource::Simulated {
-            config: Box::new(sim.clone()),
-            days: 520,
-            start: NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
-        };
+        let history = RiskHistorySource::simulated_days(sim.clone(), 520);
         let mut risk_cfg =
             RiskWorkerConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, wall.clone()).unwrap();
         risk_cfg.window_days = 250;
@@ -84,7 +80,7 @@ impl App {
             trading: Some(trading),
             risk: Some(risk_cfg),
             signals: Some(SignalsWorkerConfig::new(Default::default(), dir.path().join("signals.db"), wall.clone())),
-            curve: Some(CurveWorkerConfig::new(CurveHistorySource::Simulated { config: sim, years: 1 }, wall.clone())),
+            curve: Some(CurveWorkerConfig::new(CurveHistorySource::simulated(sim, 1), wall.clone())),
         };
         let mut taps_by_service = [
             (ServiceId::Trading, trade_rx),

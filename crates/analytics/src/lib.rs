@@ -8,14 +8,25 @@
 //! - `garch`: GARCH(1,1) fitted by maximum likelihood with the `arch` package's conventions,
 //!   and its variance forecasts.
 //!
-//! Everything is pure computation on slices; errors are [`AnalyticsError`].
+//! The curve engine (`curve_engine`) computes the Curve & Spreads figures (term structure,
+//! spreads, cracks against their seasonal band, WTI–Brent, inventory surprises) over daily
+//! history and live market events.
+//!
+//! Everything is pure computation with no I/O; errors are [`AnalyticsError`] and
+//! [`MarketAnalyticsError`].
 
+pub mod curve_engine;
 mod error;
 mod garch;
 mod optim;
 mod returns;
 mod vol;
 
+pub use curve_engine::{
+    ChartPoint, CrackKind, CrackSeries, CurveData, CurveEngine, CurveEngineConfig, CurveHistory, CurveLine,
+    CurveOverlay, DataOrigin, HistoryMerge, InventorySeries, MarketCurve, MonthlyWtiBrent, SeasonalSeries, SpreadRow,
+    SpreadSegment, WtiBrentSeries, date_from_days, days_since_epoch, reduce_min_max,
+};
 pub use error::AnalyticsError;
 pub use garch::{GARCH_MIN_OBSERVATIONS, Garch11Fit, Garch11Params, fit_garch11, garch11_loglikelihood};
 pub use returns::{check_finite, log_returns, mean, simple_returns, std_dev, variance};

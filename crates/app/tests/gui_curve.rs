@@ -202,7 +202,7 @@ fn live_start() -> Timestamp {
 fn crack_selector_history_label_and_inventory_bars() {
     let sim = SimConfig { seed: 9, ..SimConfig::default() };
     // Two years of simulated history: this ISO week has two prior years, enough for a band.
-    let mut rig = Rig::new(config(CurveHistorySource::Simulated { config: sim.clone(), years: 2 }));
+    let mut rig = Rig::new(config(CurveHistorySource::simulated(sim.clone(), 2)));
     let mut feed = SimFeed::new(MarketSimulator::new(sim, live_start()).unwrap(), 6);
     let history = feed.initial_events();
     let mut live = Vec::new();

@@ -9,7 +9,7 @@
 //! tested beside its code.
 
 use crude_app::panels::{alerts, risk};
-use crude_kernel::services::risk::{HistoryInfo, RiskCommand, RiskComputed, RiskStatus, RiskUpdate, RiskView};
+use crude_kernel::services::risk::{ReturnHistoryInfo, RiskCommand, RiskComputed, RiskStatus, RiskUpdate, RiskView};
 use crude_model::{ContractId, ContractMonth, Market, Timestamp};
 use crude_risk::{
     BookPosition, ComponentVar, DrawdownStatus, GreeksRow, GreeksTable, GreeksTotals, LimitUtilisation, PnlHistogram,
@@ -198,7 +198,7 @@ fn limits() -> RiskLimits {
 fn view_with(snapshot: Option<RiskComputed>) -> RiskView {
     let mut v = RiskView::default();
     v.apply(RiskUpdate::Status(RiskStatus::Ready));
-    v.apply(RiskUpdate::History(HistoryInfo {
+    v.apply(RiskUpdate::History(ReturnHistoryInfo {
         description: "returns: simulated history, 519 days".into(),
         simulated: true,
         days: 519,

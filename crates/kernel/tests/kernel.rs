@@ -48,11 +48,7 @@ fn config(dir: &std::path::Path, clock: Arc<dyn Clock>) -> KernelConfig {
     let trading = TradingWorkerConfig::new(dir.join("crude.db"), TradingConfig::default(), clock.clone()).unwrap();
     let limits_path = dir.join("risk_limits.yaml");
     RiskLimits::default().save(&limits_path).unwrap();
-    let history = RiskHistorySource::Simulated {
-        config: Box::new(sim()),
-        days: 300,
-        start: NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
-    };
+    let history = RiskHistorySource::simulated_days(sim(), 300);
     let mut risk = RiskWorkerConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, clock).unwrap();
     risk.window_days = 250;
     risk.mc_paths = 2_000;

@@ -7,10 +7,12 @@
 //!   time — and [`RiskCommand`]s: the book from the trading worker ([`BookUpdate`]), the
 //!   stress sliders, a limits edit to save, a forced recalculation.
 //! * **Return history** ([`RiskHistorySource`]): simulated joint daily returns of every
-//!   curve contract from [`crude_feeds::sim::simulate_daily`] (simulator mode; the panel
-//!   says "returns: simulated history, N days" and never presents it as real), a CSV of
-//!   daily prices (see [`parse_daily_csv`]), or none (the panel says VaR is unavailable and
-//!   why). History columns are tenors (`CL1`, `CL2`, …) or specific contracts; tenors are
+//!   curve contract over the last days of the anchored simulated history
+//!   ([`crude_feeds::simulate_anchored_history`], ending the trading date before the feed's
+//!   first event and shared with the curve service through [`crude_feeds::SharedSimHistory`];
+//!   simulator mode; the panel says "returns: simulated history, N days" and never presents
+//!   it as real), a CSV of daily prices (see [`parse_daily_csv`]), or none (the panel says
+//!   VaR is unavailable and why). History columns are tenors (`CL1`, `CL2`, …) or specific contracts; tenors are
 //!   tied to the contracts live on the latest market date, and re-tied when the front
 //!   month rolls. The history is built on a thread of its own while the worker keeps
 //!   reading the feed (a full tap would make the feed wait).
@@ -35,8 +37,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use crude_feeds::FeedBatch;
-use crude_feeds::sim::{SimConfig, simulate_daily};
+use crude_feeds::sim::SimConfig;
+use crude_feeds::{DailyPrices, FeedBatch, HistoryFileError, SharedSimHistory, parse_daily_prices, read_daily_prices};
 use crude_model::{Clock, ContractId, Market, MarketEvent, Position, Symbol, Timestamp, parse_symbol, trading_date};
 use crude_risk::{
     BookPosition, CovarianceMethod, LimitUtilisation, LimitsError, PnlState, PortfolioRiskConfig, ReturnHistory,
@@ -81,16 +83,15 @@ pub enum RiskWorkerError {
 /// Where the joint daily returns behind VaR come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskHistorySource {
-    /// Simulator mode: `days` trading days of the market simulator's daily settlements
-    /// (every market, every curve month), run from `start` with `config`. Labelled as
-    /// simulated history on screen.
+    /// Simulator mode: the last `days` trading days before the live date of the anchored
+    /// simulated history (every market, every curve month), shared with the other services
+    /// of the kernel that use it. Built once the feed's first event gives the live date.
+    /// Labelled as simulated history on screen.
     Simulated {
-        /// The simulator settings (the app passes the live feed's).
-        config: Box<SimConfig>,
-        /// Trading days to simulate (at least the VaR window + 1).
+        /// The simulated history (the app passes the live feed's simulator config).
+        history: SharedSimHistory,
+        /// Trading days of settlements (at least the VaR window + 1).
         days: usize,
-        /// First simulated trading date.
-        start: NaiveDate,
     },
     /// A CSV of daily prices, `date,<code>,<code>…` (see [`parse_daily_csv`]).
     Daily(PathBuf),
@@ -102,13 +103,29 @@ pub enum RiskHistorySource {
 }
 
 impl RiskHistorySource {
-    /// Simulated history of [`DEFAULT_SIM_HISTORY_DAYS`] days from
-    /// [`crude_feeds::sim::default_start_date`].
+    /// Simulated history of [`DEFAULT_SIM_HISTORY_DAYS`] days of the simulator `config`,
+    /// not shared.
     pub fn simulated(config: SimConfig) -> Self {
-        Self::Simulated {
-            config: Box::new(config),
-            days: DEFAULT_SIM_HISTORY_DAYS,
-            start: crude_feeds::sim::default_start_date(),
+        Self::simulated_days(config, DEFAULT_SIM_HISTORY_DAYS)
+    }
+
+    /// Simulated history of `days` trading days of the simulator `config`, not shared.
+    pub fn simulated_days(config: SimConfig, days: usize) -> Self {
+        Self::shared(SharedSimHistory::new(config), days)
+    }
+
+    /// `days` trading days of the simulated history `history`, shared with its other
+    /// holders (the one simulation covers the longest request).
+    pub fn shared(history: SharedSimHistory, days: usize) -> Self {
+        history.request(days);
+        Self::Simulated { history, days }
+    }
+
+    /// The simulated history, when this source is one.
+    pub fn sim_history(&self) -> Option<&SharedSimHistory> {
+        match self {
+            Self::Simulated { history, .. } => Some(history),
+            _ => None,
         }
     }
 }
@@ -279,7 +296,8 @@ pub enum RiskCommand {
 pub enum RiskStatus {
     /// The thread is starting.
     Starting,
-    /// Building the return history.
+    /// Building the return history (a simulated history first waits for the feed's first
+    /// event: it ends at the live date).
     LoadingHistory,
     /// Ready; no book has arrived yet.
     WaitingForBook,
@@ -291,7 +309,7 @@ pub enum RiskStatus {
 
 /// The return history behind the figures, as the panel describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryInfo {
+pub struct ReturnHistoryInfo {
     /// One line for the panel: `returns: simulated history, 519 days`.
     pub description: String,
     /// Whether the history is simulated.
@@ -329,7 +347,7 @@ pub enum RiskUpdate {
     /// The worker's status changed.
     Status(RiskStatus),
     /// The return history is built.
-    History(HistoryInfo),
+    History(ReturnHistoryInfo),
     /// The limits in force (at start and after every save).
     Limits(Box<RiskLimits>),
     /// A recalculation.
@@ -366,7 +384,7 @@ pub struct RiskView {
     /// `None` until the worker reports.
     pub status: Option<RiskStatus>,
     /// The return history, once built.
-    pub history: Option<HistoryInfo>,
+    pub history: Option<ReturnHistoryInfo>,
     /// The limits in force.
     pub limits: Option<RiskLimits>,
     /// Increases each time the limits in force change (the editor reloads).
@@ -438,36 +456,11 @@ impl Generational for RiskUpdate {
 
 /// A return history that could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum HistoryError {
-    /// The file cannot be read.
-    #[error("{path}: cannot read the file: {message}")]
-    Io {
-        /// The file.
-        path: String,
-        /// The operating system's message.
-        message: String,
-    },
-    /// A line of the file is wrong.
-    #[error("{file}: line {line}, column '{column}': {message}")]
-    Parse {
-        /// The file.
-        file: String,
-        /// 1-based line number.
-        line: usize,
-        /// The column's header (`date`, `CL1`, …; empty for a whole row).
-        column: String,
-        /// What is wrong and how to fix it.
-        message: String,
-    },
-    /// The file as a whole is unusable (too short, no price columns).
-    #[error("{file}: {message}")]
-    File {
-        /// The file.
-        file: String,
-        /// What is wrong and how to fix it.
-        message: String,
-    },
-    /// The simulator refused its settings.
+pub enum ReturnHistoryError {
+    /// The daily prices file cannot be read or is wrong (the file, line and column).
+    #[error("{0}")]
+    File(#[from] HistoryFileError),
+    /// The simulator refused its settings, or too few days remain.
     #[error("simulated history: {0}")]
     Simulation(String),
     /// The operating system refused to start the thread that builds the history.
@@ -508,12 +501,12 @@ impl ColumnKey {
 pub struct HistoryTable {
     keys: Vec<ColumnKey>,
     returns_by_day: Vec<Vec<f64>>,
-    info: HistoryInfo,
+    info: ReturnHistoryInfo,
 }
 
 impl HistoryTable {
     /// How the panel describes it.
-    pub fn info(&self) -> &HistoryInfo {
+    pub fn info(&self) -> &ReturnHistoryInfo {
         &self.info
     }
 
@@ -543,19 +536,25 @@ impl HistoryTable {
     }
 }
 
-/// Simulated joint daily log returns of every curve month of every market: `days` trading
-/// days of [`simulate_daily`] from `start`. A tenor's return on a day is the return of the
+/// Simulated joint daily log returns of every curve month of every market: the last `days`
+/// trading days before `live_date` of the anchored simulated history `history` (see
+/// [`crude_feeds::simulate_anchored_history`]; the history is simulated once for every
+/// service sharing it). A tenor's return on a day is the return of the
 /// contract at that tenor since the previous settlement of the same contract (so a roll is
 /// not a price jump); the newest back month, which has no previous settlement, uses the
 /// previous day's contract at the same tenor. A day with a non-positive settlement
 /// (possible below the simulator's price floor) has no log return and is left out.
 ///
 /// # Errors
-/// [`HistoryError::Simulation`] when the simulator refuses the settings or too few days
-/// remain.
-pub fn simulated_history(cfg: &SimConfig, days: usize, start: NaiveDate) -> Result<HistoryTable, HistoryError> {
-    let sim = simulate_daily(cfg, start, days).map_err(|e| HistoryError::Simulation(e.to_string()))?;
-    let months = cfg.curve_months;
+/// [`ReturnHistoryError::Simulation`] when the simulator refuses the settings or too few
+/// days remain.
+pub fn simulated_history(
+    history: &SharedSimHistory,
+    live_date: NaiveDate,
+    days: usize,
+) -> Result<HistoryTable, ReturnHistoryError> {
+    let sim = history.get(live_date, days).map_err(|e| ReturnHistoryError::Simulation(e.to_string()))?;
+    let months = history.config().curve_months;
     let curves: Vec<Vec<&crude_feeds::sim::DailyCurve>> =
         Market::ALL.iter().map(|&m| sim.curves_of(m).collect()).collect();
     let n_days = curves.iter().map(Vec::len).min().unwrap_or(0);
@@ -594,7 +593,7 @@ pub fn simulated_history(cfg: &SimConfig, days: usize, start: NaiveDate) -> Resu
         rows.push(row);
     }
     if rows.len() < 2 {
-        return Err(HistoryError::Simulation(format!(
+        return Err(ReturnHistoryError::Simulation(format!(
             "only {} days of returns; simulate more days (at least the VaR window + 1)",
             rows.len()
         )));
@@ -603,7 +602,7 @@ pub fn simulated_history(cfg: &SimConfig, days: usize, start: NaiveDate) -> Resu
     if dropped > 0 {
         description.push_str(&format!(" ({dropped} days with a non-positive settlement left out)"));
     }
-    let info = HistoryInfo {
+    let info = ReturnHistoryInfo {
         description,
         simulated: true,
         days: rows.len(),
@@ -615,115 +614,47 @@ pub fn simulated_history(cfg: &SimConfig, days: usize, start: NaiveDate) -> Resu
 /// Reads a CSV of daily prices (see [`parse_daily_csv`]).
 ///
 /// # Errors
-/// [`HistoryError::Io`] when the file cannot be read; as [`parse_daily_csv`].
-pub fn daily_history(path: &Path) -> Result<HistoryTable, HistoryError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| HistoryError::Io { path: path.display().to_string(), message: e.to_string() })?;
-    parse_daily_csv(&text, &path.display().to_string())
+/// [`ReturnHistoryError::File`] when the file cannot be read; as [`parse_daily_csv`].
+pub fn daily_history(path: &Path) -> Result<HistoryTable, ReturnHistoryError> {
+    returns_of(read_daily_prices(path)?)
 }
 
-/// Parses daily prices: a header `date,<code>,<code>…` then one row per trading date,
-/// oldest first, ISO dates (`2024-03-15`), plain decimal prices, no quoted fields; blank
-/// lines and lines starting with `#` are skipped. A code is a market root (`CL`: the front
-/// month, same as `CL1`), a generic (`CL2`: the second month on the day the figures are
-/// for) or a contract (`CLF27`, `CL 202701`; a one-digit year `CLF7` is read relative to
-/// the file's last date). Returns are `ln(P_t / P_{t−1})`, so every price must be positive.
+/// Parses daily prices (read by [`crude_feeds::parse_daily_prices`]): a header
+/// `date,<code>,<code>…` then one row per trading date, oldest first, ISO dates
+/// (`2024-03-15`), plain decimal prices; blank lines and lines starting with `#` are
+/// skipped. A code is a market root (`CL`: the front month, same as `CL1`), a generic
+/// (`CL2`: the second month on the day the figures are for) or a contract (`CLF27`,
+/// `CL 202701`; a one-digit year `CLF7` is read relative to the file's last date). Returns
+/// are `ln(P_t / P_{t−1})`, so every price must be positive.
 ///
 /// # Errors
-/// [`HistoryError::Parse`] naming the line and column (bad header, code, date, number,
-/// missing cell, unsorted dates, non-positive price), [`HistoryError::File`] for fewer than
+/// [`ReturnHistoryError::File`] naming the line and column (bad header, code, date, number,
+/// missing cell, unsorted dates, non-positive price), or the whole file for fewer than
 /// three rows or no price column.
-pub fn parse_daily_csv(text: &str, file: &str) -> Result<HistoryTable, HistoryError> {
-    let perr = |line: usize, column: &str, message: String| HistoryError::Parse {
-        file: file.to_string(),
-        line,
-        column: column.to_string(),
-        message,
+pub fn parse_daily_csv(text: &str, file: &str) -> Result<HistoryTable, ReturnHistoryError> {
+    returns_of(parse_daily_prices(text, file)?)
+}
+
+/// The joint daily log returns of a daily prices file.
+fn returns_of(prices: DailyPrices) -> Result<HistoryTable, ReturnHistoryError> {
+    let DailyPrices { file, header_line, columns: codes, rows: price_rows } = prices;
+    let file = file.as_str();
+    let perr = |line: usize, column: &str, message: String| HistoryFileError::at_named(file, line, column, message);
+    let Some(last) = price_rows.last().map(|r| r.date) else {
+        return Err(HistoryFileError::file(file, "no price rows after the header").into());
     };
-    let mut lines =
-        text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
-    let Some((header_line, header)) = lines.next() else {
-        return Err(HistoryError::File {
-            file: file.to_string(),
-            message: "the file is empty; write a header date,CL1,BZ1,… and one row per day".into(),
-        });
-    };
-    let names: Vec<&str> = header.split(',').map(str::trim).collect();
-    if !names.first().is_some_and(|n| n.eq_ignore_ascii_case("date")) {
-        return Err(perr(
-            header_line,
-            names.first().copied().unwrap_or(""),
-            "the first column must be named date (header: date,CL1,BZ1,…)".into(),
-        ));
-    }
-    let codes = &names[1..];
-    if codes.is_empty() {
-        return Err(HistoryError::File {
-            file: file.to_string(),
-            message: "no price columns; add one column per contract, such as date,CL1,BZ1".into(),
-        });
-    }
-    let mut dates: Vec<NaiveDate> = Vec::new();
-    let mut prices: Vec<Vec<f64>> = Vec::new();
-    let mut line_of: Vec<usize> = Vec::new();
-    for (line, text) in lines {
-        let cells: Vec<&str> = text.split(',').map(str::trim).collect();
-        if cells.len() != names.len() {
-            return Err(perr(
-                line,
-                "",
-                format!(
-                    "has {} fields but the header has {}; give every date one price per column",
-                    cells.len(),
-                    names.len()
-                ),
-            ));
-        }
-        let date = NaiveDate::parse_from_str(cells[0], "%Y-%m-%d").map_err(|_| {
-            perr(line, "date", format!("cannot parse '{}' as a date; use ISO 8601 such as 2024-03-15", cells[0]))
-        })?;
-        if let Some(&prev) = dates.last()
-            && date <= prev
-        {
-            return Err(perr(
-                line,
-                "date",
-                format!(
-                    "{date} is not after the previous row's date {prev}; sort the file by date, oldest first, one row per date"
-                ),
-            ));
-        }
-        let mut row = Vec::with_capacity(codes.len());
-        for (cell, name) in cells[1..].iter().zip(codes) {
-            if cell.is_empty() {
-                return Err(perr(line, name, "the price is missing; fill it or drop the row".into()));
-            }
-            let v: f64 = cell.parse().map_err(|_| {
-                perr(line, name, format!("cannot parse '{cell}' as a number; write a plain decimal such as 71.35"))
-            })?;
-            if !v.is_finite() {
-                return Err(perr(line, name, format!("'{cell}' is not a finite number")));
-            }
-            row.push(v);
-        }
-        dates.push(date);
-        prices.push(row);
-        line_of.push(line);
-    }
-    let Some(&last) = dates.last() else {
-        return Err(HistoryError::File { file: file.to_string(), message: "no price rows after the header".into() });
-    };
-    if dates.len() < 3 {
-        return Err(HistoryError::File {
-            file: file.to_string(),
-            message: format!(
+    if price_rows.len() < 3 {
+        return Err(HistoryFileError::file(
+            file,
+            format!(
                 "{} rows give fewer than 2 returns; supply at least 3 days (500+ for a 500-day VaR)",
-                dates.len()
+                price_rows.len()
             ),
-        });
+        )
+        .into());
     }
     let mut keys: Vec<ColumnKey> = Vec::with_capacity(codes.len());
-    for name in codes {
+    for name in &codes {
         let key = match Market::parse_root(name) {
             Ok(market) => ColumnKey::Generic { market, n: 1 },
             Err(_) => match parse_symbol(name, last) {
@@ -734,22 +665,23 @@ pub fn parse_daily_csv(text: &str, file: &str) -> Result<HistoryTable, HistoryEr
                         header_line,
                         name,
                         format!("{e}; name a market (CL), a generic (CL2) or a contract (CLF27)"),
-                    ));
+                    )
+                    .into());
                 }
             },
         };
         if keys.contains(&key) {
-            return Err(perr(header_line, name, "this series appears twice; give each series one column".into()));
+            return Err(perr(header_line, name, "this series appears twice; give each series one column".into()).into());
         }
         keys.push(key);
     }
-    let mut rows = Vec::with_capacity(dates.len() - 1);
-    for t in 1..dates.len() {
+    let mut rows = Vec::with_capacity(price_rows.len() - 1);
+    for t in 1..price_rows.len() {
         let mut row = Vec::with_capacity(codes.len());
         for (j, name) in codes.iter().enumerate() {
-            let (b, p) = (prices[t - 1][j], prices[t][j]);
+            let (b, p) = (price_rows[t - 1].prices[j], price_rows[t].prices[j]);
             if b <= 0.0 || p <= 0.0 {
-                let (line, v) = if b <= 0.0 { (line_of[t - 1], b) } else { (line_of[t], p) };
+                let (line, v) = if b <= 0.0 { (price_rows[t - 1].line, b) } else { (price_rows[t].line, p) };
                 return Err(perr(
                     line,
                     name,
@@ -757,14 +689,15 @@ pub fn parse_daily_csv(text: &str, file: &str) -> Result<HistoryTable, HistoryEr
                         "price {v} is not positive: VaR uses log returns, which need positive prices; \
                          drop the days around it or use a series without non-positive prices"
                     ),
-                ));
+                )
+                .into());
             }
             row.push((p / b).ln());
         }
         rows.push(row);
     }
-    let first = dates[0];
-    let info = HistoryInfo {
+    let first = price_rows[0].date;
+    let info = ReturnHistoryInfo {
         description: format!("returns: {file}, {} days ({first} to {last})", rows.len()),
         simulated: false,
         days: rows.len(),
@@ -913,7 +846,9 @@ pub struct RiskService {
     pace: Debounce,
     generation: u64,
     /// The history build, until the runner takes it.
-    job: Option<BackgroundJob<Result<HistoryTable, HistoryError>>>,
+    job: Option<BackgroundJob<Result<HistoryTable, ReturnHistoryError>>>,
+    /// The history build was prepared.
+    history_started: bool,
 }
 
 impl RiskService {
@@ -929,6 +864,9 @@ impl RiskService {
         trading: Option<CommandSender<TradingCommand>>,
     ) -> Result<Self, RiskWorkerError> {
         cfg.validate()?;
+        if let RiskHistorySource::Simulated { history, days } = &cfg.history {
+            history.request(*days);
+        }
         let pace = Debounce::new(cfg.debounce_ms);
         let limits = cfg.limits.clone();
         Ok(Self {
@@ -949,6 +887,7 @@ impl RiskService {
             pace,
             generation: 0,
             job: None,
+            history_started: false,
         })
     }
 
@@ -992,34 +931,54 @@ impl RiskService {
         }
     }
 
-    /// Reports the limits and starts building the return history on a thread of its own
-    /// (simulating 500+ days takes a moment; meanwhile the worker keeps reading the feed
-    /// so the feed never waits on it). Returns where the history will arrive.
-    fn begin(&mut self) -> Option<BackgroundJob<Result<HistoryTable, HistoryError>>> {
+    /// Reports the limits and prepares the history build (a file at once; a simulated
+    /// history once the feed's first event gives the live date, see [`Self::history_job`]).
+    fn begin(&mut self) {
         self.send(RiskUpdate::Limits(Box::new(self.limits.clone())));
-        let source = self.cfg.history.clone();
-        if let RiskHistorySource::None { reason } = source {
-            self.set_status(RiskStatus::Unavailable(reason));
-            return None;
-        }
-        self.set_status(RiskStatus::LoadingHistory);
-        Some(Box::new(move || match &source {
-            RiskHistorySource::Simulated { config, days, start } => simulated_history(config, *days, *start),
-            RiskHistorySource::Daily(path) => daily_history(path),
+        match &self.cfg.history {
             RiskHistorySource::None { reason } => {
-                Err(HistoryError::File { file: String::new(), message: reason.clone() })
+                let reason = reason.clone();
+                self.set_status(RiskStatus::Unavailable(reason));
             }
-        }))
+            RiskHistorySource::Daily(path) => {
+                let path = path.clone();
+                self.set_status(RiskStatus::LoadingHistory);
+                self.history_started = true;
+                self.job = Some(Box::new(move || daily_history(&path)));
+            }
+            RiskHistorySource::Simulated { .. } => self.set_status(RiskStatus::LoadingHistory),
+        }
+    }
+
+    /// Starts building the simulated return history on a thread of its own once the
+    /// feed's first market event in `batch` gives the live date (simulating 500+ days takes
+    /// a moment; meanwhile the worker keeps reading the feed so the feed never waits on
+    /// it). The history ends the trading date before, as the curve service's does.
+    fn history_job(&mut self, batch: &FeedBatch) {
+        if self.history_started {
+            return;
+        }
+        let RiskHistorySource::Simulated { history, days } = &self.cfg.history else { return };
+        let Some(live_start) = batch.events.iter().find(|e| !matches!(e, MarketEvent::Status { .. })).map(|e| e.ts())
+        else {
+            return;
+        };
+        let (history, days, live_date) = (history.clone(), *days, trading_date(live_start));
+        self.history_started = true;
+        self.job = Some(Box::new(move || simulated_history(&history, live_date, days)));
     }
 
     /// Takes the built history (or reports why there is none).
-    fn on_history(&mut self, built: Result<HistoryTable, HistoryError>) {
+    fn on_history(&mut self, built: Result<HistoryTable, ReturnHistoryError>) {
         match built {
             Ok(h) => {
                 tracing::info!(description = %h.info.description, "risk return history ready");
                 self.send(RiskUpdate::History(h.info.clone()));
                 self.history = Some(h);
                 self.set_status(RiskStatus::WaitingForBook);
+                // The check is in force before the next command (the inline runner runs
+                // the job after the paced work of its turn).
+                self.refresh_check();
             }
             Err(e) => {
                 tracing::warn!(error = %e, "no return history: VaR unavailable");
@@ -1200,13 +1159,17 @@ impl RiskService {
         self.history.is_some() && self.book.is_some() && !self.in_flight() && self.pace.due(self.cfg.wall.now())
     }
 
-    fn maybe_compute(&mut self) {
-        // The pre-trade check follows the history and the market date whether or not a
-        // driver takes the snapshots.
+    /// The pre-trade check follows the history and the market date whether or not a
+    /// driver takes the snapshots.
+    fn refresh_check(&mut self) {
         if self.history.is_some() && self.figures_date().is_some() && (self.engine.is_none() || self.cfg.check_only) {
             // A roll of the front months rebuilds the engine (and the check) here too.
             let _ = self.ensure_engine();
         }
+    }
+
+    fn maybe_compute(&mut self) {
+        self.refresh_check();
         if self.cfg.check_only {
             return;
         }
@@ -1299,7 +1262,7 @@ pub fn trading_limits(l: &RiskLimits) -> LimitsConfig {
 impl Service for RiskService {
     type Command = RiskCommand;
     type Update = RiskUpdate;
-    type Background = Result<HistoryTable, HistoryError>;
+    type Background = Result<HistoryTable, ReturnHistoryError>;
     const NAME: &'static str = "crude-risk";
 
     fn outbox(&mut self) -> &mut Outbox<RiskUpdate> {
@@ -1307,7 +1270,7 @@ impl Service for RiskService {
     }
 
     fn start(&mut self) {
-        self.job = self.begin();
+        self.begin();
     }
 
     fn take_job(&mut self) -> Option<BackgroundJob<Self::Background>> {
@@ -1320,9 +1283,17 @@ impl Service for RiskService {
 
     fn on_market(&mut self, batch: &FeedBatch) {
         self.on_batch(batch);
+        self.history_job(batch);
     }
 
-    fn on_market_end(&mut self) {}
+    fn on_market_end(&mut self) {
+        if !self.history_started && matches!(self.cfg.history, RiskHistorySource::Simulated { .. }) {
+            self.set_status(RiskStatus::Unavailable(
+                "VaR unavailable: the feed ended before its first event; the simulated history ends at the live date"
+                    .into(),
+            ));
+        }
+    }
 
     fn on_background(&mut self, result: Self::Background) {
         self.on_history(result);
@@ -1411,18 +1382,24 @@ mod tests {
     #[test]
     fn simulated_history_covers_every_curve_month_and_says_so() {
         let cfg = SimConfig { seed: 5, ..SimConfig::default() };
-        let h = simulated_history(&cfg, 40, crude_feeds::sim::default_start_date()).unwrap();
+        let live = trading_date(start());
+        let shared = SharedSimHistory::new(cfg.clone());
+        let h = simulated_history(&shared, live, 40).unwrap();
         assert_eq!(h.info().columns.len(), 4 * cfg.curve_months);
         assert_eq!(h.info().columns[0], "CL1");
         assert!(h.info().simulated);
         assert!(h.days() >= 30 && h.days() <= 39, "{}", h.days());
+        // The history ends the trading date before the live date.
+        let sim = shared.get(live, 40).unwrap();
+        assert_eq!(sim.dates.len(), 40);
+        assert_eq!(sim.dates.last(), Some(&crude_model::HolidayCalendar::Cme.add_business_days(live, -1)));
         assert!(h.info().description.starts_with(&format!("returns: simulated history, {} days", h.days())));
         // Daily returns of a 35 %-vol market: small, not all zero.
         let r = h.resolve(trading_date(start())).unwrap();
         let front: Vec<f64> = (0..r.days()).map(|t| r.day(t).unwrap()[0]).collect();
         assert!(front.iter().all(|x| x.abs() < 0.3));
         assert!(front.iter().any(|x| *x != 0.0));
-        assert!(simulated_history(&cfg, 0, crude_feeds::sim::default_start_date()).is_err());
+        assert!(simulated_history(&SharedSimHistory::new(cfg), live, 0).is_err());
     }
 
     #[test]
@@ -1497,19 +1474,15 @@ mod tests {
                 let _ = wtx.lock().map(|t| t.send(()));
             });
             let handle = RiskService::spawn(cfg, rx, notify).unwrap();
+            // The feed's first event gives the live date a simulated history ends at (a
+            // quote of a contract no test holds).
+            tx.try_send(batch(vec![quote(front(Market::HeatingOil), 2.5, start())])).unwrap();
             Rig { handle, market: tx, woke, view: RiskView::default(), dir }
         }
 
         fn simulated(wall: Arc<dyn Clock>) -> Self {
             let cfg = SimConfig { seed: 11, ..SimConfig::default() };
-            Self::new(
-                RiskHistorySource::Simulated {
-                    config: Box::new(cfg),
-                    days: 80,
-                    start: crude_feeds::sim::default_start_date(),
-                },
-                wall,
-            )
+            Self::new(RiskHistorySource::simulated_days(cfg, 80), wall)
         }
 
         /// Applies updates until `pred` holds (each wait bounded by the worker's notify).
@@ -1656,6 +1629,79 @@ mod tests {
         assert_eq!(rig.view.limits.as_ref(), Some(&edited));
         let reloaded = rig.view.save_result.clone().unwrap().unwrap();
         assert!(reloaded.contains("var.limit_usd 1500000 -> 1750000"), "{reloaded}");
+    }
+
+    #[test]
+    fn a_simulated_history_waits_for_the_live_date_and_says_so_when_the_feed_ends_first() {
+        let cfg = SimConfig { seed: 11, ..SimConfig::default() };
+        let dir = tempfile::tempdir().unwrap();
+        let config = RiskWorkerConfig::new(
+            RiskLimits::default(),
+            dir.path().join("risk_limits.yaml"),
+            RiskHistorySource::simulated_days(cfg, 80),
+            50e6,
+            Arc::new(LiveClock),
+        )
+        .unwrap();
+        let (tx, rx) = mpsc::channel(8);
+        let mut handle = RiskService::spawn(config, rx, Arc::new(|| {})).unwrap();
+        let mut view = RiskView::default();
+        let mut seen = Vec::new();
+        drop(tx);
+        for _ in 0..200 {
+            while handle.drain(&mut view) {}
+            if let Some(s) = view.status.clone()
+                && seen.last() != Some(&s)
+            {
+                seen.push(s);
+            }
+            if matches!(view.status, Some(RiskStatus::Unavailable(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let Some(RiskStatus::Unavailable(why)) = &view.status else { panic!("{seen:?}") };
+        assert!(why.contains("feed ended before its first event"), "{why}");
+        assert!(view.history.is_none());
+    }
+
+    /// Risk and curve in one kernel share one simulation: the longer request (the curve's
+    /// year) is simulated once and risk takes its last days; both end before the live date.
+    #[test]
+    fn risk_and_curve_in_one_kernel_simulate_the_shared_history_once() {
+        use crate::services::curve::{CurveHistorySource, CurveUpdate, CurveWorkerConfig, HistoryStatus};
+        use crate::{InlineKernel, KernelConfig, KernelUpdate};
+        let shared = SharedSimHistory::new(SimConfig { seed: 11, ..SimConfig::default() });
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(SimClock::new(start()));
+        let mut risk = RiskWorkerConfig::new(
+            RiskLimits::default(),
+            dir.path().join("risk_limits.yaml"),
+            RiskHistorySource::shared(shared.clone(), 80),
+            50e6,
+            clock.clone(),
+        )
+        .unwrap();
+        risk.window_days = 60;
+        risk.check_only = true;
+        let curve = CurveWorkerConfig::new(CurveHistorySource::shared(shared.clone(), 1), clock.clone());
+        let config = KernelConfig { risk: Some(risk), curve: Some(curve), ..KernelConfig::default() };
+        let mut kernel = InlineKernel::new(config, clock);
+        kernel.feed(&batch(vec![quote(front(Market::HeatingOil), 2.5, start())]));
+        let (mut returns, mut curve_span) = (None, None);
+        while let Some(u) = kernel.try_recv() {
+            match u {
+                KernelUpdate::Risk(RiskUpdate::History(h)) => returns = Some(h),
+                KernelUpdate::Curve(CurveUpdate::History(HistoryStatus::Loaded(i))) => curve_span = i.span,
+                _ => {}
+            }
+        }
+        assert_eq!(shared.runs(), 1, "one simulation for both services");
+        assert_eq!(shared.requested_days(), 252);
+        let returns = returns.expect("risk history");
+        assert!(returns.simulated && (70..=79).contains(&returns.days), "{returns:?}");
+        let (_, last) = curve_span.expect("curve history");
+        assert!(last < trading_date(start()), "{last}");
     }
 
     #[test]
