@@ -61,10 +61,10 @@ impl App {
         let app_rx = rxs.pop().unwrap();
         let now = wall.now();
         let status = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: now };
-        taps[0].try_send(FeedBatch { events: vec![status], sent_wall: now, history: true }).unwrap();
+        taps[0].try_send(FeedBatch { events: vec![status].into(), sent_wall: now, history: true }).unwrap();
         for chunk in feed.initial_events().chunks(4096) {
             for t in &taps {
-                t.try_send(FeedBatch { events: chunk.to_vec(), sent_wall: now, history: true }).unwrap();
+                t.try_send(FeedBatch { events: chunk.to_vec().into(), sent_wall: now, history: true }).unwrap();
             }
         }
         let trading =
@@ -112,7 +112,7 @@ impl App {
         let now = LiveClock.now();
         for chunk in out.chunks(4096) {
             for tap in &self.taps {
-                tap.try_send(FeedBatch { events: chunk.to_vec(), sent_wall: now, history: false }).unwrap();
+                tap.try_send(FeedBatch { events: chunk.to_vec().into(), sent_wall: now, history: false }).unwrap();
             }
         }
     }

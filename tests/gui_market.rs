@@ -31,15 +31,15 @@ fn app_with_sim(secs: i64) -> CrudeApp {
     let mut feed = sim_feed(7);
     let now = wall.now();
     let status = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: now };
-    tx.try_send(FeedBatch { events: vec![status], sent_wall: now, history: false }).unwrap();
+    tx.try_send(FeedBatch { events: vec![status].into(), sent_wall: now, history: false }).unwrap();
     for chunk in feed.initial_events().chunks(4096) {
-        tx.try_send(FeedBatch { events: chunk.to_vec(), sent_wall: now, history: false }).unwrap();
+        tx.try_send(FeedBatch { events: chunk.to_vec().into(), sent_wall: now, history: false }).unwrap();
     }
     let t0 = feed.start_time().unwrap();
     let mut out = Vec::new();
     assert_eq!(feed.poll(t0.add_nanos(secs * Timestamp::NANOS_PER_SEC), &mut out), FeedPoll::Pending);
     for chunk in out.chunks(4096) {
-        tx.try_send(FeedBatch { events: chunk.to_vec(), sent_wall: now, history: false }).unwrap();
+        tx.try_send(FeedBatch { events: chunk.to_vec().into(), sent_wall: now, history: false }).unwrap();
     }
     drop(tx);
     CrudeApp::new(ViewModelConfig::default(), Some(rx), wall, UiState::default(), "test".into())
@@ -137,12 +137,12 @@ fn replay_of_real_wti_history() {
     // About two years of history.
     feed.poll(t0.add_nanos(730 * 86_400 * Timestamp::NANOS_PER_SEC), &mut out);
     tx.try_send(FeedBatch {
-        events: vec![crude_model::MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: t0 }],
+        events: vec![crude_model::MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: t0 }].into(),
         sent_wall: wall.now(),
         history: false,
     })
     .unwrap();
-    tx.try_send(FeedBatch { events: out, sent_wall: wall.now(), history: false }).unwrap();
+    tx.try_send(FeedBatch { events: out.into(), sent_wall: wall.now(), history: false }).unwrap();
     let mut app = CrudeApp::new(ViewModelConfig::default(), Some(rx), wall, UiState::default(), "replay".into());
     app.drain();
     let mut h = harness(app);

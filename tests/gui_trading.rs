@@ -62,9 +62,9 @@ impl Rig {
             SimFeed::new(MarketSimulator::new(SimConfig { seed: 7, ..SimConfig::default() }, start()).unwrap(), 1);
         let now = wall.now();
         let status = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: now };
-        app_tx.try_send(FeedBatch { events: vec![status], sent_wall: now, history: true }).unwrap();
+        app_tx.try_send(FeedBatch { events: vec![status].into(), sent_wall: now, history: true }).unwrap();
         for chunk in feed.initial_events().chunks(4096) {
-            let b = FeedBatch { events: chunk.to_vec(), sent_wall: now, history: true };
+            let b = FeedBatch { events: chunk.to_vec().into(), sent_wall: now, history: true };
             trade_tx.try_send(b.clone()).unwrap();
             app_tx.try_send(b).unwrap();
         }
@@ -96,7 +96,7 @@ impl Rig {
         assert_eq!(self.feed.poll(t, &mut out), FeedPoll::Pending);
         let now = LiveClock.now();
         for chunk in out.chunks(4096) {
-            let b = FeedBatch { events: chunk.to_vec(), sent_wall: now, history: false };
+            let b = FeedBatch { events: chunk.to_vec().into(), sent_wall: now, history: false };
             self.trade_tx.try_send(b.clone()).unwrap();
             self.app_tx.try_send(b).unwrap();
         }

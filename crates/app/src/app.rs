@@ -204,7 +204,7 @@ impl CrudeApp {
                 Ok(batch) => {
                     let now = self.wall.now();
                     if batch.history {
-                        for ev in &batch.events {
+                        for ev in batch.events.iter() {
                             self.vm.apply(ev, now);
                         }
                     } else {

@@ -50,7 +50,7 @@ impl Rig {
 
     fn send(&self, events: Vec<MarketEvent>, history: bool) {
         for c in events.chunks(4096) {
-            self.tx.try_send(FeedBatch { events: c.to_vec(), sent_wall: Timestamp(0), history }).unwrap();
+            self.tx.try_send(FeedBatch { events: c.to_vec().into(), sent_wall: Timestamp(0), history }).unwrap();
         }
     }
 

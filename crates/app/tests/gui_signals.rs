@@ -74,8 +74,10 @@ fn wti_replay() -> (Vec<FeedBatch>, Vec<crude_model::Bar>) {
     let mut feed = ReplayFeed::new(file, Market::Wti);
     let mut events = vec![MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: Timestamp(0) }];
     while feed.poll(Timestamp(i64::MAX), &mut events) == FeedPoll::Pending {}
-    let batches =
-        events.chunks(64).map(|c| FeedBatch { events: c.to_vec(), sent_wall: Timestamp(0), history: false }).collect();
+    let batches = events
+        .chunks(64)
+        .map(|c| FeedBatch { events: c.to_vec().into(), sent_wall: Timestamp(0), history: false })
+        .collect();
     (batches, bars)
 }
 
@@ -157,12 +159,12 @@ fn simulated_view() -> SignalsView {
     let mut feed =
         SimFeed::new(MarketSimulator::new(SimConfig { seed: 7, ..SimConfig::default() }, start()).unwrap(), 1);
     let mut batches = vec![FeedBatch {
-        events: vec![MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: start() }],
+        events: vec![MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: start() }].into(),
         sent_wall: Timestamp(0),
         history: true,
     }];
     for c in feed.initial_events().chunks(4096) {
-        batches.push(FeedBatch { events: c.to_vec(), sent_wall: Timestamp(0), history: true });
+        batches.push(FeedBatch { events: c.to_vec().into(), sent_wall: Timestamp(0), history: true });
     }
     let t = feed.next_event_time().unwrap().add_nanos(10 * 60 * Timestamp::NANOS_PER_SEC);
     let mut live = Vec::new();
@@ -170,7 +172,7 @@ fn simulated_view() -> SignalsView {
         assert_eq!(feed.poll(t, &mut live), FeedPoll::Pending);
     }
     for c in live.chunks(4096) {
-        batches.push(FeedBatch { events: c.to_vec(), sent_wall: Timestamp(0), history: false });
+        batches.push(FeedBatch { events: c.to_vec().into(), sent_wall: Timestamp(0), history: false });
     }
     run_worker(batches, |v| v.markets.iter().all(|m| m.snapshot.is_some() && !m.performance.is_empty()))
 }

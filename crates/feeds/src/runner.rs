@@ -73,10 +73,11 @@ impl Pacer {
     }
 }
 
-/// A batch of events as it leaves a feed task.
+/// A batch of events as it leaves a feed task. Cheap to clone: the events are shared, so
+/// the fan-out to every service and the app holds one copy of them.
 #[derive(Debug, Clone)]
 pub struct FeedBatch {
-    pub events: Vec<MarketEvent>,
+    pub events: Arc<[MarketEvent]>,
     /// Wall time the batch was sent, for tick-to-store latency.
     pub sent_wall: Timestamp,
     /// History sent when the feed starts (not counted in live latency statistics).
@@ -166,7 +167,7 @@ fn spawn_inner(
         first.push(status);
         first.extend(initial);
         for chunk in first.chunks(MAX_BATCH) {
-            let batch = FeedBatch { events: chunk.to_vec(), sent_wall: wall.now(), history: true };
+            let batch = FeedBatch { events: chunk.to_vec().into(), sent_wall: wall.now(), history: true };
             send_to_taps(&mut taps, &batch).await;
             if tx.send(batch).await.is_err() {
                 return;
@@ -233,7 +234,8 @@ fn spawn_inner(
                 Speed::Multiple(_) => feed.poll(pacer.feed_time(wall.now()), &mut out),
             };
             if !out.is_empty() {
-                let batch = FeedBatch { events: std::mem::take(&mut out), sent_wall: wall.now(), history: false };
+                let batch =
+                    FeedBatch { events: std::mem::take(&mut out).into(), sent_wall: wall.now(), history: false };
                 send_to_taps(&mut taps, &batch).await;
                 if tx.send(batch).await.is_err() {
                     return; // the app has gone
@@ -242,7 +244,7 @@ fn spawn_inner(
             }
             if poll == FeedPoll::Ended {
                 let ev = MarketEvent::Status { kind: feed.kind(), status: feed.status(), ts: wall.now() };
-                let batch = FeedBatch { events: vec![ev], sent_wall: wall.now(), history: false };
+                let batch = FeedBatch { events: vec![ev].into(), sent_wall: wall.now(), history: false };
                 send_to_taps(&mut taps, &batch).await;
                 // Dropping the taps tells subscribers the feed has ended.
                 taps.clear();
@@ -366,14 +368,14 @@ mod tests {
             // The app's channel ends only on shutdown; stop at the end-of-feed status.
             while let Some(b) = handle.events.recv().await {
                 let done = b.events.iter().any(|e| matches!(e, MarketEvent::Status { .. })) && !b.history;
-                app.extend(b.events);
+                app.extend(b.events.iter().cloned());
                 if done {
                     break;
                 }
             }
             // The tap's channel closes when the feed ends.
             while let Some(b) = tap_rx.recv().await {
-                tap.extend(b.events);
+                tap.extend(b.events.iter().cloned());
             }
             (app, tap)
         });

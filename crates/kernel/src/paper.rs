@@ -159,7 +159,7 @@ impl<'a> Paper<'a> {
     }
 
     fn feed(&mut self, events: Vec<MarketEvent>) -> Result<(), CliError> {
-        let batch = FeedBatch { events, sent_wall: self.kernel.now(), history: false };
+        let batch = FeedBatch { events: events.into(), sent_wall: self.kernel.now(), history: false };
         self.kernel.feed(&batch);
         self.drain()
     }

@@ -32,14 +32,14 @@ fn sim() -> SimConfig {
 /// one-second batches.
 fn market(live_secs: i64) -> (FeedBatch, Vec<FeedBatch>) {
     let mut feed = SimFeed::new(MarketSimulator::new(sim(), start()).unwrap(), 1);
-    let history = FeedBatch { events: feed.initial_events(), sent_wall: Timestamp(0), history: true };
+    let history = FeedBatch { events: feed.initial_events().into(), sent_wall: Timestamp(0), history: true };
     let mut live = Vec::new();
     for _ in 0..live_secs {
         let t = feed.next_event_time().unwrap().add_nanos(Timestamp::NANOS_PER_SEC);
         let mut out = Vec::new();
         assert_eq!(feed.poll(t, &mut out), FeedPoll::Pending);
         out.retain(|e| !matches!(e, MarketEvent::Status { .. }));
-        live.push(FeedBatch { events: out, sent_wall: Timestamp(0), history: false });
+        live.push(FeedBatch { events: out.into(), sent_wall: Timestamp(0), history: false });
     }
     (history, live)
 }

@@ -745,13 +745,13 @@ mod tests {
         let mut out: Vec<FeedBatch> = feed
             .initial_events()
             .chunks(4096)
-            .map(|c| FeedBatch { events: c.to_vec(), sent_wall: Timestamp(0), history: true })
+            .map(|c| FeedBatch { events: c.to_vec().into(), sent_wall: Timestamp(0), history: true })
             .collect();
         let mut live = Vec::new();
         let t = feed.next_event_time().unwrap().add_nanos(secs * Timestamp::NANOS_PER_SEC);
         assert_eq!(feed.poll(t, &mut live), FeedPoll::Pending);
         out.extend(live.chunks(1024).map(|c| FeedBatch {
-            events: c.to_vec(),
+            events: c.to_vec().into(),
             sent_wall: Timestamp(0),
             history: false,
         }));

@@ -1046,7 +1046,7 @@ impl RiskService {
             }
         };
         let mut latest = self.market_time;
-        for ev in &b.events {
+        for ev in b.events.iter() {
             let ts = ev.ts();
             match ev {
                 MarketEvent::Status { .. } => continue,
@@ -1331,7 +1331,7 @@ mod tests {
     }
 
     fn batch(events: Vec<MarketEvent>) -> FeedBatch {
-        FeedBatch { events, sent_wall: Timestamp(0), history: false }
+        FeedBatch { events: events.into(), sent_wall: Timestamp(0), history: false }
     }
 
     fn position(c: ContractId, qty: i64, mark: f64) -> Position {

@@ -705,7 +705,7 @@ impl SignalsService {
         if matches!(self.info.status, SignalsStatus::Failed(_)) {
             return;
         }
-        for ev in &b.events {
+        for ev in b.events.iter() {
             self.on_event(ev);
         }
     }
@@ -1003,7 +1003,7 @@ mod tests {
 
         fn send(&self, events: Vec<MarketEvent>, history: bool) {
             for chunk in events.chunks(4096) {
-                let b = FeedBatch { events: chunk.to_vec(), sent_wall: Timestamp(0), history };
+                let b = FeedBatch { events: chunk.to_vec().into(), sent_wall: Timestamp(0), history };
                 self.tx.as_ref().unwrap().blocking_send(b).unwrap();
             }
         }
@@ -1191,7 +1191,7 @@ mod tests {
             MarketEvent::Trade(crude_model::Trade { contract: c, ts: t(s - 3_600), price: p, size: 1 })
         };
         tx.blocking_send(FeedBatch {
-            events: vec![earlier(0, 70.0), earlier(300, 70.1), earlier(600, 70.2)],
+            events: vec![earlier(0, 70.0), earlier(300, 70.1), earlier(600, 70.2)].into(),
             sent_wall: Timestamp(0),
             history: true,
         })
@@ -1261,7 +1261,8 @@ mod tests {
         let tx = rig.tx.take().unwrap();
         for (events, history) in [(history, true), (live, false)] {
             for chunk in events.chunks(256) {
-                tx.blocking_send(FeedBatch { events: chunk.to_vec(), sent_wall: Timestamp(0), history }).unwrap();
+                tx.blocking_send(FeedBatch { events: chunk.to_vec().into(), sent_wall: Timestamp(0), history })
+                    .unwrap();
             }
         }
         // Then a turn's worth of batches once the worker has taken every other one: when
@@ -1279,7 +1280,7 @@ mod tests {
         };
         idle(&tx);
         for _ in 0..crate::service::MARKET_BATCHES_PER_TURN {
-            tx.blocking_send(FeedBatch { events: Vec::new(), sent_wall: Timestamp(0), history: false }).unwrap();
+            tx.blocking_send(FeedBatch { events: Vec::new().into(), sent_wall: Timestamp(0), history: false }).unwrap();
         }
         idle(&tx);
         let queued = rig.handle.as_ref().unwrap().queued();

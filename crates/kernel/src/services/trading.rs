@@ -830,7 +830,7 @@ impl TradingService {
             return;
         }
         if b.history {
-            for ev in &b.events {
+            for ev in b.events.iter() {
                 if let MarketEvent::Settlement { contract, .. } = ev {
                     self.settlements.insert(*contract, ev.clone());
                 }
@@ -842,7 +842,7 @@ impl TradingService {
             let Some(first) = b.events.iter().find(|e| !matches!(e, MarketEvent::Status { .. })) else { return };
             self.open_session(first.ts());
         }
-        for ev in &b.events {
+        for ev in b.events.iter() {
             match ev {
                 MarketEvent::Status { .. } => continue,
                 MarketEvent::Quote(_) | MarketEvent::Trade(_) | MarketEvent::Bar { .. } => self.marks_unsaved = true,
@@ -1511,7 +1511,7 @@ mod tests {
             let mut feed =
                 SimFeed::new(MarketSimulator::new(SimConfig { seed: 3, ..SimConfig::default() }, start()).unwrap(), 1);
             let history = feed.initial_events();
-            tx.try_send(FeedBatch { events: history, sent_wall: Timestamp(0), history: true }).unwrap();
+            tx.try_send(FeedBatch { events: history.into(), sent_wall: Timestamp(0), history: true }).unwrap();
             let mut rig =
                 Rig { handle, market: tx, feed, woke, view: TradingView::default(), dir, last_mid: HashMap::new() };
             rig.advance(5);
@@ -1531,7 +1531,7 @@ mod tests {
             }
             for chunk in out.chunks(256) {
                 self.market
-                    .try_send(FeedBatch { events: chunk.to_vec(), sent_wall: Timestamp(0), history: false })
+                    .try_send(FeedBatch { events: chunk.to_vec().into(), sent_wall: Timestamp(0), history: false })
                     .unwrap();
             }
         }
