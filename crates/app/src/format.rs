@@ -33,15 +33,7 @@ pub fn pct(v: Option<f64>) -> String {
 
 /// A volume with thousands separators.
 pub fn volume(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crude_model::thousands(v)
 }
 
 /// Exchange time (America/New_York) as `YYYY-MM-DD HH:MM:SS ET`.

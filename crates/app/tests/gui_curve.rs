@@ -123,7 +123,7 @@ fn daily_curves(seed: u64, start: NaiveDate, days: usize) -> Vec<CurveSnapshot> 
 #[test]
 fn metrics_and_spread_tables_show_the_analytics_values() {
     let mut cfg = config(CurveHistorySource::None);
-    cfg.term_structure.lookback = 60;
+    cfg.engine.term_structure.lookback = 60;
     let ts_cfg = cfg.term_config(Market::Wti);
     let curves = daily_curves(5, NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), 81);
     let (history, live) = curves.split_at(curves.len() - 4);

@@ -46,3 +46,16 @@ pub use time::{Clock, LiveClock, SimClock, Timestamp};
 
 /// Gallons per barrel: the conversion between $/gal product prices and $/bbl crude prices.
 pub const GALLONS_PER_BARREL: f64 = 42.0;
+
+/// A whole number with thousands separators: `1,234,567` (volumes, amounts on screen).
+pub fn thousands(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crude_model::Timestamp;
+use crude_model::{Timestamp, thousands};
 
 use crate::limits::{LimitUtilisation, Zone};
 
@@ -203,19 +203,6 @@ pub fn limit_amount(key: &str, v: f64) -> String {
     } else {
         amount(v)
     }
-}
-
-/// A whole number with thousands separators: `1,234,567`.
-fn thousands(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -402,17 +402,10 @@ fn arg_price(field: &'static str, s: Option<&String>) -> Result<Option<f64>, Cli
 }
 
 /// An order of `crude trade submit`, checked as far as it can be without a market; the
-/// contract resolves on the trading date it is entered.
+/// contract resolves on the trading date it is entered (as an order file's line does).
 #[derive(Debug, Clone)]
 pub struct PlannedOrder {
-    symbol: Symbol,
-    side: Side,
-    qty: i64,
-    order_type: OrderType,
-    limit_price: Option<f64>,
-    stop_price: Option<f64>,
-    tif: TimeInForce,
-    strategy: String,
+    order: FileOrder,
     user: String,
     client_order_id: Option<String>,
 }
@@ -420,18 +413,9 @@ pub struct PlannedOrder {
 impl PlannedOrder {
     /// The order entered on `date`.
     pub fn request(&self, date: NaiveDate) -> crude_model::OrderRequest {
-        crude_model::OrderRequest {
-            contract: self.symbol.resolve(date),
-            side: self.side,
-            qty: self.qty,
-            order_type: self.order_type,
-            limit_price: self.limit_price,
-            stop_price: self.stop_price,
-            tif: self.tif,
-            strategy: self.strategy.clone(),
-            user: self.user.clone(),
-            client_order_id: self.client_order_id.clone(),
-        }
+        let mut r = self.order.request(date, &self.user);
+        r.client_order_id = self.client_order_id.clone();
+        r
     }
 
     /// Validates the order entered on `date` against the market's `reference` price (the
@@ -484,7 +468,8 @@ pub fn plan_submit(args: &SubmitArgs, env: &CliEnv) -> Result<PlannedOrder, CliE
     };
     let today = trading_date(env.now);
     let symbol = parse_order_symbol(&args.contract, today).map_err(field)?;
-    let plan = PlannedOrder {
+    let order = FileOrder {
+        line: 0,
         symbol,
         side,
         qty,
@@ -493,9 +478,8 @@ pub fn plan_submit(args: &SubmitArgs, env: &CliEnv) -> Result<PlannedOrder, CliE
         stop_price,
         tif,
         strategy: args.strategy.clone().unwrap_or_else(|| "manual".into()),
-        user: env.user.clone(),
-        client_order_id: args.client_order_id.clone(),
     };
+    let plan = PlannedOrder { order, user: env.user.clone(), client_order_id: args.client_order_id.clone() };
     plan.validate(today, None, env)?;
     Ok(plan)
 }

@@ -50,8 +50,8 @@ pub use crude_analytics::curve_engine::{
     days_since_epoch, reduce_min_max,
 };
 use crude_analytics::{
-    CurveEngine, CurveEngineConfig, CurveHistory, InventoryConfig, InventoryWeek, MarketAnalyticsError,
-    MonthlyWtiBrent, SeasonalConfig, TermStructureConfig, read_eia_weekly_csv,
+    CurveEngine, CurveEngineConfig, CurveHistory, InventoryWeek, MarketAnalyticsError, MonthlyWtiBrent,
+    TermStructureConfig, read_eia_weekly_csv,
 };
 use crude_feeds::sim::{DailyCurve, SimConfig, SimError};
 use crude_feeds::{FeedBatch, SharedSimHistory, read_brent_wti_monthly, read_curves_csv};
@@ -147,22 +147,9 @@ fn simulated_days(years: u32) -> usize {
 pub struct CurveWorkerConfig {
     /// The history source.
     pub history: CurveHistorySource,
-    /// Tenors, neutral band (USD/bbl) and percentile lookback (daily closes) for WTI and
-    /// Brent; RBOB and heating oil use it with [`Self::products_neutral_band_usd_gal`].
-    pub term_structure: TermStructureConfig,
-    /// Neutral band of the contango/backwardation state for RBOB and heating oil, USD/gal.
-    pub products_neutral_band_usd_gal: f64,
-    /// Years and band of the crack spreads' seasonal profile.
-    pub seasonal: SeasonalConfig,
-    /// Surprise z-score window and seasonal-range years of the inventory analytics.
-    pub inventory: InventoryConfig,
-    /// Cost of moving WTI to a Brent-priced market (pipeline, terminal, freight), USD/bbl,
-    /// subtracted in the Brent–WTI arb.
-    pub arb_transport_cost_usd_bbl: f64,
-    /// Most points of the WTI–Brent series in one update (all segments together).
-    pub max_series_points: usize,
-    /// Inventory reports shown (the most recent).
-    pub inventory_weeks: usize,
+    /// The curve engine's settings (term structure, seasonal profile, inventories, arb
+    /// cost, series sizes).
+    pub engine: CurveEngineConfig,
     /// Shortest wall-clock interval between updates while prices move.
     pub min_update_interval_ms: u64,
     /// Wall clock, only to pace the updates.
@@ -173,37 +160,17 @@ impl std::fmt::Debug for CurveWorkerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CurveWorkerConfig")
             .field("history", &self.history)
-            .field("term_structure", &self.term_structure)
-            .field("products_neutral_band_usd_gal", &self.products_neutral_band_usd_gal)
-            .field("seasonal", &self.seasonal)
-            .field("inventory", &self.inventory)
-            .field("arb_transport_cost_usd_bbl", &self.arb_transport_cost_usd_bbl)
-            .field("max_series_points", &self.max_series_points)
-            .field("inventory_weeks", &self.inventory_weeks)
+            .field("engine", &self.engine)
             .field("min_update_interval_ms", &self.min_update_interval_ms)
             .finish_non_exhaustive()
     }
 }
 
 impl CurveWorkerConfig {
-    /// Defaults: the analytics' term-structure settings (neutral band 0.05 USD/bbl, 252-day
-    /// lookback), a products band of 0.05/42 USD/gal, a 5-year seasonal profile with the
-    /// 95 % confidence band of the mean, the inventory defaults, a 3.00 USD/bbl transport
-    /// cost, 400 series points (the WTI–Brent chart is about 500 px wide in a 1600 px
-    /// window), 26 inventory weeks, at most 4 updates a second.
+    /// Defaults: the engine's defaults ([`CurveEngineConfig::default`]), at most 4 updates
+    /// a second.
     pub fn new(history: CurveHistorySource, wall: Arc<dyn Clock>) -> Self {
-        Self {
-            history,
-            term_structure: TermStructureConfig::default(),
-            products_neutral_band_usd_gal: 0.05 / crude_model::GALLONS_PER_BARREL,
-            seasonal: SeasonalConfig::default(),
-            inventory: InventoryConfig::default(),
-            arb_transport_cost_usd_bbl: 3.0,
-            max_series_points: 400,
-            inventory_weeks: 26,
-            min_update_interval_ms: 250,
-            wall,
-        }
+        Self { history, engine: CurveEngineConfig::default(), min_update_interval_ms: 250, wall }
     }
 
     /// The term-structure settings for `market` (its neutral band in its price unit).
@@ -213,15 +180,7 @@ impl CurveWorkerConfig {
 
     /// The curve engine's settings.
     pub fn engine_config(&self) -> CurveEngineConfig {
-        CurveEngineConfig {
-            term_structure: self.term_structure,
-            products_neutral_band_usd_gal: self.products_neutral_band_usd_gal,
-            seasonal: self.seasonal,
-            inventory: self.inventory,
-            arb_transport_cost_usd_bbl: self.arb_transport_cost_usd_bbl,
-            max_series_points: self.max_series_points,
-            inventory_weeks: self.inventory_weeks,
-        }
+        self.engine
     }
 
     /// Checks every setting.
@@ -234,21 +193,21 @@ impl CurveWorkerConfig {
         for m in Market::ALL {
             self.term_config(m).validate()?;
         }
-        self.seasonal.validate()?;
-        self.inventory.validate()?;
+        self.engine.seasonal.validate()?;
+        self.engine.inventory.validate()?;
         let bad = |field, value: String, expected| Err(CurveError::InvalidConfig { field, value, expected });
-        if !self.arb_transport_cost_usd_bbl.is_finite() {
+        if !self.engine.arb_transport_cost_usd_bbl.is_finite() {
             return bad(
                 "arb_transport_cost_usd_bbl",
-                self.arb_transport_cost_usd_bbl.to_string(),
+                self.engine.arb_transport_cost_usd_bbl.to_string(),
                 "a finite cost in USD per barrel",
             );
         }
-        if !(16..=100_000).contains(&self.max_series_points) {
-            return bad("max_series_points", self.max_series_points.to_string(), "16 to 100000 points");
+        if !(16..=100_000).contains(&self.engine.max_series_points) {
+            return bad("max_series_points", self.engine.max_series_points.to_string(), "16 to 100000 points");
         }
-        if !(1..=520).contains(&self.inventory_weeks) {
-            return bad("inventory_weeks", self.inventory_weeks.to_string(), "1 to 520 weeks");
+        if !(1..=520).contains(&self.engine.inventory_weeks) {
+            return bad("inventory_weeks", self.engine.inventory_weeks.to_string(), "1 to 520 weeks");
         }
         if self.min_update_interval_ms > 60_000 {
             return bad("min_update_interval_ms", self.min_update_interval_ms.to_string(), "0 to 60000 ms");
@@ -815,9 +774,9 @@ mod tests {
         let wb = data.wti_brent.as_ref().unwrap();
         assert_eq!(wb.segments.len(), 2, "simulated history then feed");
         assert_eq!(wb.segments[0].origin, DataOrigin::SimulatedHistory);
-        assert!(wb.segments.iter().map(|s| s.wti_brent.len()).sum::<usize>() <= config.max_series_points);
+        assert!(wb.segments.iter().map(|s| s.wti_brent.len()).sum::<usize>() <= config.engine.max_series_points);
         assert!(data.inventory.total_weeks >= 50, "{}", data.inventory.total_weeks);
-        assert!(data.inventory.weeks.len() <= config.inventory_weeks);
+        assert!(data.inventory.weeks.len() <= config.engine.inventory_weeks);
         let last = data.inventory.weeks.last().unwrap().0;
         assert!(last.crude.surprise_kbbl.is_some() && last.crude.surprise_z.is_some());
         assert!(last.gasoline.surprise_kbbl.is_some() && last.distillate.surprise_kbbl.is_some());
@@ -873,13 +832,13 @@ mod tests {
         let mut c = cfg(CurveHistorySource::simulated(sim_config(), 0));
         assert!(c.validate().unwrap_err().to_string().contains("`history.years` = 0"));
         c.history = CurveHistorySource::None;
-        c.arb_transport_cost_usd_bbl = f64::NAN;
+        c.engine.arb_transport_cost_usd_bbl = f64::NAN;
         assert!(c.validate().unwrap_err().to_string().contains("arb_transport_cost_usd_bbl"));
-        c.arb_transport_cost_usd_bbl = 3.0;
-        c.term_structure.lookback = 0;
+        c.engine.arb_transport_cost_usd_bbl = 3.0;
+        c.engine.term_structure.lookback = 0;
         assert!(matches!(c.validate(), Err(CurveError::Analytics(_))));
-        c.term_structure.lookback = 252;
-        c.max_series_points = 3;
+        c.engine.term_structure.lookback = 252;
+        c.engine.max_series_points = 3;
         assert!(c.validate().unwrap_err().to_string().contains("max_series_points"));
         assert_eq!(c.term_config(Market::Rbob).neutral_band, 0.05 / 42.0);
         assert_eq!(c.term_config(Market::Wti).neutral_band, 0.05);
