@@ -168,7 +168,8 @@ pub struct FeedStats {
     pub ticks_per_sec: f64,
     window_start: Timestamp,
     window_ticks: u64,
-    latencies_us: VecDeque<u32>,
+    /// Recent tick-to-store latencies with the wall time they were measured at.
+    latencies_us: VecDeque<(Timestamp, u32)>,
     /// Wall time of the last applied event.
     pub last_update_wall: Option<Timestamp>,
 }
@@ -187,7 +188,11 @@ impl Default for FeedStats {
     }
 }
 
+/// Most latency samples kept.
 const LATENCY_SAMPLES: usize = 2048;
+/// Samples older than this (wall time) leave the percentiles: a start-up backlog does not
+/// stay on the status bar at a quiet feed's rate.
+pub const LATENCY_WINDOW_SECS: i64 = 30;
 
 impl FeedStats {
     /// Record one batch's tick-to-store latency.
@@ -196,15 +201,24 @@ impl FeedStats {
         if self.latencies_us.len() == LATENCY_SAMPLES {
             self.latencies_us.pop_front();
         }
-        self.latencies_us.push_back(us);
+        self.latencies_us.push_back((applied_wall, us));
     }
 
-    /// Latency percentile (0..=100) in microseconds over the recent samples.
+    /// Drops the latency samples measured more than [`LATENCY_WINDOW_SECS`] before `wall`.
+    fn expire_latencies(&mut self, wall: Timestamp) {
+        let oldest = wall.0.saturating_sub(LATENCY_WINDOW_SECS * Timestamp::NANOS_PER_SEC);
+        while self.latencies_us.front().is_some_and(|(t, _)| t.0 < oldest) {
+            self.latencies_us.pop_front();
+        }
+    }
+
+    /// Latency percentile (0..=100) in microseconds over the samples of the last
+    /// [`LATENCY_WINDOW_SECS`] (at most [`LATENCY_SAMPLES`]).
     pub fn latency_percentile_us(&self, pct: f64) -> Option<u32> {
         if self.latencies_us.is_empty() {
             return None;
         }
-        let mut v: Vec<u32> = self.latencies_us.iter().copied().collect();
+        let mut v: Vec<u32> = self.latencies_us.iter().map(|(_, us)| *us).collect();
         v.sort_unstable();
         let idx = ((pct / 100.0) * (v.len() - 1) as f64).round() as usize;
         v.get(idx.min(v.len() - 1)).copied()
@@ -216,8 +230,10 @@ impl FeedStats {
         self.roll(wall);
     }
 
-    /// Close the rate window when a second of wall time has passed.
+    /// Close the rate window when a second of wall time has passed, and let old latency
+    /// samples go.
     pub fn roll(&mut self, wall: Timestamp) {
+        self.expire_latencies(wall);
         if self.window_start.0 == i64::MIN {
             self.window_start = wall;
             return;
@@ -714,5 +730,21 @@ mod tests {
         }
         assert_eq!(s.latency_percentile_us(50.0), Some(51));
         assert_eq!(s.latency_percentile_us(99.0), Some(99));
+    }
+
+    #[test]
+    fn a_start_up_backlog_leaves_the_latency_window() {
+        let sec = Timestamp::NANOS_PER_SEC;
+        let mut s = FeedStats::default();
+        // Start-up: batches applied 1.5 s after they were sent.
+        for i in 0..100 {
+            s.record_latency(Timestamp(i * 1_000_000), Timestamp(i * 1_000_000 + 3 * sec / 2));
+        }
+        // Then 10 ms, one batch a second (a quiet feed).
+        for i in 5..60 {
+            s.record_latency(Timestamp(i * sec), Timestamp(i * sec + 10_000_000));
+            s.roll(Timestamp(i * sec + 10_000_000));
+        }
+        assert_eq!(s.latency_percentile_us(99.0), Some(10_000), "the backlog is older than the window");
     }
 }
