@@ -82,9 +82,23 @@ struct Paper<'a> {
 }
 
 impl<'a> Paper<'a> {
-    fn open(db: &Path, env: &CliEnv, seed: u64, risk: PaperRisk, printer: EventPrinter<'a>) -> Result<Self, CliError> {
+    /// The seeded simulator from where the database's events end; nothing is written.
+    fn market(db: &Path, env: &CliEnv, seed: u64) -> Result<MarketSimulator, CliError> {
         env.config.validate("trading config").map_err(|e| CliError::BadInput(e.to_string()))?;
         let start = session_start(db, env)?;
+        MarketSimulator::new(SimConfig { seed, ..SimConfig::default() }, start)
+            .map_err(|e| CliError::BadInput(format!("simulator: {e}")))
+    }
+
+    /// Opens (creating) the database and starts the kernel on `sim`'s market.
+    fn open(
+        db: &Path,
+        env: &CliEnv,
+        sim: MarketSimulator,
+        start: Timestamp,
+        risk: PaperRisk,
+        printer: EventPrinter<'a>,
+    ) -> Result<Self, CliError> {
         let clock = Arc::new(SimClock::new(start));
         let wall: Arc<dyn Clock> = clock.clone();
         let mut trading = TradingWorkerConfig::new(db.to_path_buf(), env.config.clone(), wall.clone())
@@ -100,8 +114,6 @@ impl<'a> Paper<'a> {
         risk_cfg.check_only = true;
         let config = KernelConfig { trading: Some(trading), risk: Some(risk_cfg), ..KernelConfig::default() };
         let kernel = InlineKernel::new(config, clock);
-        let sim = MarketSimulator::new(SimConfig { seed, ..SimConfig::default() }, start)
-            .map_err(|e| CliError::BadInput(format!("simulator: {e}")))?;
         let mut p = Self {
             kernel,
             sim,
@@ -232,12 +244,13 @@ pub fn trade_submit_with(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let plan = plan_submit(args, env)?;
-    let mut paper = Paper::open(db, env, args.seed, risk, EventPrinter::new(out, args.json))?;
     // The opening batch gives the reference price; check the order against it before
-    // anything about the order is written.
+    // anything is written (a refused order leaves no database behind).
+    let mut sim = Paper::market(db, env, args.seed)?;
+    let start = sim.now();
     let mut batch = Vec::new();
-    paper.sim.step(&mut batch);
-    let date = trading_date(paper.sim.now());
+    sim.step(&mut batch);
+    let date = trading_date(sim.now());
     let req = plan.request(date);
     let reference = batch.iter().find_map(|e| match e {
         MarketEvent::Quote(q) if q.contract == req.contract => Some(q.mid()),
@@ -247,6 +260,7 @@ pub fn trade_submit_with(
     if reference.is_none() {
         tracing::warn!(contract = %req.contract, "the simulator quotes no market for this contract; the fat-finger band was not checked");
     }
+    let mut paper = Paper::open(db, env, sim, start, risk, EventPrinter::new(out, args.json))?;
     paper.feed(batch)?;
     let outcome = paper.submit(req)?.map_err(|e| CliError::BadInput(e.to_string()))?;
     let ack_latency_ns = i64::try_from(env.config.broker.ack_latency_ms).unwrap_or(0) * 1_000_000;
@@ -323,7 +337,9 @@ pub fn trade_run(
 ) -> Result<RunSummary, CliError> {
     let label = args.orders.display().to_string();
     let orders = plan_run(args, env)?;
-    let mut paper = Paper::open(db, env, args.seed, risk, EventPrinter::new(out, args.json))?;
+    let sim = Paper::market(db, env, args.seed)?;
+    let start = sim.now();
+    let mut paper = Paper::open(db, env, sim, start, risk, EventPrinter::new(out, args.json))?;
     let interval_ns = i64::try_from(args.options.order_interval_ms).unwrap_or(i64::MAX / 2).saturating_mul(1_000_000);
     // Opening batch first: orders need a market.
     paper.step()?;

@@ -137,14 +137,21 @@ fn bad_submissions_exit_2_and_write_nothing() {
         assert!(e.to_string().contains(word), "'{e}' should mention {word}");
         assert!(!db.exists(), "nothing may be written for a bad order");
     }
-    // Fat-finger: the market is near 75, 50.00 is far outside ±10 %. The database exists
-    // afterwards (the market was opened) but holds no order.
+    // Fat-finger: the market is near 75, 50.00 is far outside ±10 %. It is judged against
+    // the simulated market before anything is written: no database is left behind.
     let mut out = Vec::new();
     let e = trade_submit(&db, &submit_args("CLF7", "buy", "5", "limit", Some("50.00")), &env(), risk(), &mut out)
         .unwrap_err();
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("fat-finger"), "{e}");
-    assert_eq!(Store::open_existing(&db).unwrap().load_all_orders().unwrap().len(), 0);
+    assert!(!db.exists(), "a refused order leaves no database behind");
+    // On an existing database, the refused order is not written either.
+    trade_submit(&db, &submit_args("CLF7", "buy", "1", "limit", Some("71.25")), &env(), risk(), &mut Vec::new())
+        .unwrap();
+    let e = trade_submit(&db, &submit_args("CLF7", "buy", "5", "limit", Some("50.00")), &env(), risk(), &mut out)
+        .unwrap_err();
+    assert!(e.to_string().contains("fat-finger"), "{e}");
+    assert_eq!(Store::open_existing(&db).unwrap().load_all_orders().unwrap().len(), 1);
 }
 
 #[test]

@@ -502,13 +502,16 @@ pub fn plan_run(args: &RunArgs, env: &CliEnv) -> Result<Vec<FileOrder>, CliError
 }
 
 /// The time a trading command's market starts at on `db`: `now`, or just after the last
-/// event the database holds (event time never goes backwards across runs). Creates the
-/// database when it is missing.
+/// event the database holds (event time never goes backwards across runs). A missing
+/// database is not created here: `now`.
 ///
 /// # Errors
 /// [`CliError::Store`] when the database cannot be opened or read.
 pub fn session_start(db: &Path, env: &CliEnv) -> Result<Timestamp, CliError> {
-    let store = open_store(db, env, true)?;
+    if !db.exists() {
+        return Ok(env.now);
+    }
+    let store = open_store(db, env, false)?;
     let last = store.high_water()?.last_event_ts;
     Ok(last.map_or(env.now, |t| env.now.max(t.add_nanos(1))))
 }
