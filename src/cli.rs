@@ -94,6 +94,12 @@ struct Cli {
     #[arg(long, env = "CRUDE_NAV_USD", default_value_t = 50_000_000.0, global = true)]
     nav_usd: f64,
 
+    /// Signal engine settings (YAML, validated: a bad field is named and nothing runs) for the
+    /// app's Signals panel and `crude signals`; default `config/signals.yaml` when present,
+    /// else the built-in defaults (equal to the shipped file).
+    #[arg(long, env = "CRUDE_SIGNALS_CONFIG", global = true)]
+    signals_config: Option<PathBuf>,
+
     /// Trading settings (paper broker, validation, durability); default `config/trading.yaml` when present.
     #[arg(long, env = "CRUDE_TRADING_CONFIG", global = true)]
     trading_config: Option<PathBuf>,
@@ -385,13 +391,15 @@ pub fn main() -> ExitCode {
             crude_signals::run_indicators(input, output.as_deref(), indicators.as_deref())
                 .map_err(|e| Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() })
         }
-        Some(Command::Signals { ref input, json }) => match crude_signals::run_signals(input, json) {
-            Ok(text) => {
-                println!("{}", text.trim_end());
-                Ok(())
+        Some(Command::Signals { ref input, json }) => {
+            match crude_signals::run_signals_from(input, json, signals_config_path(&cli).as_deref()) {
+                Ok(text) => {
+                    println!("{}", text.trim_end());
+                    Ok(())
+                }
+                Err(e) => Err(Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() }),
             }
-            Err(e) => Err(Failure { code: e.exit_code().clamp(1, 255) as u8, error: e.into() }),
-        },
+        }
         Some(Command::Risk {
             ref input,
             ref positions,
@@ -594,6 +602,12 @@ fn run_option(
         }
     }
     Ok(())
+}
+
+/// The signal engine settings in force: `--signals-config` / `CRUDE_SIGNALS_CONFIG`, else
+/// `config/signals.yaml` when present, else none (the built-in defaults).
+fn signals_config_path(cli: &Cli) -> Option<PathBuf> {
+    cli.signals_config.clone().or_else(|| Some(PathBuf::from("config/signals.yaml")).filter(|p| p.exists()))
 }
 
 /// The trading database: `--db` / `CRUDE_DB`, else `crude.db` in the user data directory.
@@ -812,7 +826,7 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
         FeedArg::Sim => "signals-sim.db",
         FeedArg::Replay => "signals-replay.db",
     });
-    let signals_config = Some(PathBuf::from("config/signals.yaml")).filter(|p| p.exists());
+    let signals_config = signals_config_path(cli);
     // Daily history behind the curve overlays, percentiles and seasonal bands: with the
     // simulator, six years of its own daily curves (labelled simulated), else the real
     // files shipped in data/.

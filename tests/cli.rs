@@ -319,6 +319,51 @@ fn signals_reports_composite_components_and_regime() {
 }
 
 #[test]
+fn signals_read_the_signals_config() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/wti_daily_fred.csv");
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/signals.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A threshold no composite reaches: every direction is NEUTRAL.
+    let strict = dir.path().join("strict.yaml");
+    std::fs::write(&strict, shipped.replacen("entry_threshold: 0.2", "entry_threshold: 0.99", 1)).unwrap();
+    let v = json(
+        &crude()
+            .args(["signals", "--input"])
+            .arg(&data)
+            .arg("--json")
+            .arg("--signals-config")
+            .arg(&strict)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["composite"]["direction"], "NEUTRAL", "{v}");
+    // Under the shipped threshold (0.2) some component with |score| below 0.99 has a
+    // direction; under 0.99 none has.
+    let directed = |v: &serde_json::Value| {
+        v["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["score"].as_f64().is_some_and(|x| x.abs() < 0.99) && c["direction"] != "NEUTRAL")
+            .count()
+    };
+    assert_eq!(directed(&v), 0, "{v}");
+    let default = json(&crude().args(["signals", "--input"]).arg(&data).arg("--json").output().unwrap());
+    assert!(directed(&default) > 0, "the shipped threshold gives directions: {default}");
+    // A broken file is refused naming the field, through the flag or the variable.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, shipped.replacen("entry_threshold: 0.2", "entry_threshold: 7", 1)).unwrap();
+    for out in [
+        crude().args(["signals", "--input"]).arg(&data).arg("--signals-config").arg(&broken).output().unwrap(),
+        crude().args(["signals", "--input"]).arg(&data).env("CRUDE_SIGNALS_CONFIG", &broken).output().unwrap(),
+    ] {
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("entry_threshold"), "{err}");
+    }
+}
+
+#[test]
 fn risk_portfolio_mode_reports_var_stress_and_limits_for_a_book() {
     let dir = tempfile::tempdir().unwrap();
     let positions = dir.path().join("positions.csv");

@@ -42,5 +42,5 @@ pub use indicator_cli::{IndicatorCliError, run_indicators};
 pub use indicators::*;
 pub use opec::{OpecCsvError, OpecMonth, OpecTable};
 pub use regime::{Regime, RegimeDetector, RegimeState};
-pub use signal_cli::{SignalCliError, SignalCliOptions, run_signals, run_signals_with};
+pub use signal_cli::{SignalCliError, SignalCliOptions, run_signals, run_signals_from, run_signals_with};
 pub use source::{Direction, RegimeStyle, SourceId, SourceNeeds};

@@ -102,6 +102,9 @@ pub enum SignalCliError {
     /// The engine rejected the configuration.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The signals configuration file is invalid (the message names the field).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 impl SignalCliError {
@@ -134,6 +137,19 @@ impl Default for SignalCliOptions {
 /// See [`SignalCliError`].
 pub fn run_signals(input: &Path, json: bool) -> Result<String, SignalCliError> {
     run_signals_with(input, json, &SignalCliOptions::default())
+}
+
+/// [`run_signals`] with the engine configuration of `config` (a `signals.yaml`, validated;
+/// `None`: the built-in defaults, which equal the shipped file).
+///
+/// # Errors
+/// [`SignalCliError::Config`] naming the field of a bad file, else as [`run_signals`].
+pub fn run_signals_from(input: &Path, json: bool, config: Option<&Path>) -> Result<String, SignalCliError> {
+    let config = match config {
+        Some(p) => SignalsConfig::load(p)?,
+        None => SignalsConfig::default(),
+    };
+    run_signals_with(input, json, &SignalCliOptions { config, ..SignalCliOptions::default() })
 }
 
 /// [`run_signals`] with a chosen market and configuration.
