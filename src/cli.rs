@@ -51,15 +51,15 @@ struct Cli {
 
     /// Feed speed: a multiple of real time (1 = real time, 60 = a minute per second) or `max`.
     /// Default: 1 for the simulator, 86400 (a trading day per second) for a daily replay.
-    #[arg(long, env = "CRUDE_SPEED", value_parser = parse_speed)]
+    #[arg(long, allow_negative_numbers = true, env = "CRUDE_SPEED", value_parser = parse_speed)]
     speed: Option<Speed>,
 
     /// Simulator seed: the same seed gives the same market.
-    #[arg(long, env = "CRUDE_SEED", default_value_t = 42)]
+    #[arg(long, allow_negative_numbers = true, env = "CRUDE_SEED", default_value_t = 42)]
     seed: u64,
 
     /// Sessions of simulated history loaded when the app opens (charts start full).
-    #[arg(long, env = "CRUDE_HISTORY_DAYS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=60))]
+    #[arg(long, allow_negative_numbers = true, env = "CRUDE_HISTORY_DAYS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=60))]
     history_days: u32,
 
     /// Simulator settings file (YAML); default `config/simulator.yaml` when present.
@@ -67,11 +67,11 @@ struct Cli {
     sim_config: Option<PathBuf>,
 
     /// Stress mode: total simulated ticks per second across all contracts (e.g. 10000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     stress_rate: Option<f64>,
 
     /// Bars kept per series and timeframe (older bars are dropped).
-    #[arg(long, env = "CRUDE_MAX_BARS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
+    #[arg(long, allow_negative_numbers = true, env = "CRUDE_MAX_BARS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=5_000_000))]
     max_bars: u64,
 
     /// SQLite database for the app's orders, fills and audit log; default `crude.db` in the user data directory.
@@ -91,7 +91,7 @@ struct Cli {
     risk_history: Option<PathBuf>,
 
     /// Net asset value of the book, USD, for VaR as % of NAV.
-    #[arg(long, env = "CRUDE_NAV_USD", default_value_t = 50_000_000.0, global = true)]
+    #[arg(long, allow_negative_numbers = true, env = "CRUDE_NAV_USD", default_value_t = 50_000_000.0, global = true)]
     nav_usd: f64,
 
     /// Signal engine settings (YAML, validated: a bad field is named and nothing runs) for the
@@ -117,10 +117,10 @@ enum Command {
     /// (CL.csv, BZ.csv, RB.csv, HO.csv: date,open,high,low,close,volume) and curve.csv.
     Simulate {
         /// Trading days to simulate.
-        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=20_000))]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=20_000))]
         days: u64,
         /// Seed: the same seed gives the same market.
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 42)]
         seed: u64,
         /// Output directory (created if missing).
         #[arg(long)]
@@ -184,16 +184,16 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Returns used: the last N or `all` (default 1000 with --input, 500 with --positions).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         window: Option<String>,
         /// Confidence levels, comma-separated.
         #[arg(long, default_value = "0.95,0.99")]
         confidence: String,
         /// Monte Carlo seed.
-        #[arg(long, default_value_t = crude_risk::DEFAULT_SEED)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = crude_risk::DEFAULT_SEED)]
         seed: u64,
         /// Portfolio mode: NAV in USD for the % of NAV figures (default 50000000).
-        #[arg(long, requires = "positions")]
+        #[arg(long, allow_negative_numbers = true, requires = "positions")]
         nav: Option<f64>,
         /// Portfolio mode: covariance estimator: sample (default), ewma (lambda 0.94) or ewma:LAMBDA.
         #[arg(long, requires = "positions")]
@@ -297,7 +297,7 @@ enum TradeAction {
         #[arg(long)]
         side: String,
         /// Whole number of contracts, at least 1.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         qty: String,
         /// market, limit, stop or stop_limit.
         #[arg(long = "type")]
@@ -318,7 +318,7 @@ enum TradeAction {
         #[arg(long)]
         client_order_id: Option<String>,
         /// Simulator seed for the paper market.
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 42)]
         seed: u64,
         /// JSON output.
         #[arg(long)]
@@ -331,7 +331,7 @@ enum TradeAction {
         #[arg(long)]
         orders: PathBuf,
         /// Simulator seed for the paper market.
-        #[arg(long, default_value_t = 42)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 42)]
         seed: u64,
         /// JSON lines output.
         #[arg(long)]

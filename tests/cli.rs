@@ -454,3 +454,44 @@ fn the_app_refuses_an_invalid_limits_file_before_it_opens() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("MAX_VAR_LIMIT"));
 }
+
+#[test]
+fn negative_numbers_are_named_by_their_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let db = dir.path().join("t.db");
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (vec!["simulate".into(), "--days".into(), "-5".into(), "--out".into(), out_dir.clone().into()], "--days"),
+        (vec!["simulate".into(), "--seed".into(), "-1".into(), "--out".into(), out_dir.clone().into()], "--seed"),
+        (
+            vec![
+                "trade".into(),
+                "--db".into(),
+                db.clone().into(),
+                "submit".into(),
+                "--contract".into(),
+                "CL1".into(),
+                "--side".into(),
+                "buy".into(),
+                "--qty".into(),
+                "-1".into(),
+                "--type".into(),
+                "market".into(),
+            ],
+            "qty",
+        ),
+        (
+            vec!["--history-days".into(), "-1".into(), "simulate".into(), "--out".into(), out_dir.clone().into()],
+            "--history-days",
+        ),
+        (vec!["--speed".into(), "-1".into(), "simulate".into(), "--out".into(), out_dir.clone().into()], "speed"),
+    ];
+    for (args, flag) in cases {
+        let out = crude().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{args:?} should name {flag}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    assert!(!db.exists(), "nothing is written for a refused order");
+}
