@@ -449,10 +449,24 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            eprintln!("error: {}", message(&f.error));
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text the message already holds
+/// (an error that repeats its source) is not printed again.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
 }
 
 /// tracing to stderr (filtered by RUST_LOG, default `info`) and to a daily rolling file in

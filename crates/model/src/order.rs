@@ -835,9 +835,19 @@ pub fn format_price(spec: &InstrumentSpec, price: f64) -> String {
 }
 
 /// Checks one price field: finite and on the tick grid.
+/// The largest absolute price an order may carry (far beyond any oil future; a larger
+/// number is a typing error, and tick arithmetic on it would lose precision).
+pub const MAX_PRICE: f64 = 1_000_000.0;
+
 fn check_price(field: &'static str, price: f64, spec: &InstrumentSpec) -> Result<(), OrderValidationError> {
     if !price.is_finite() {
         return Err(OrderValidationError::new(field, format!("{price} is not a price; enter a finite number")));
+    }
+    if price.abs() > MAX_PRICE {
+        return Err(OrderValidationError::new(
+            field,
+            format!("{price:e} is not a price of {}; enter a price within ±{MAX_PRICE}", spec.market.code()),
+        ));
     }
     if !spec.is_on_tick_grid(price) {
         let below = spec.round_to_tick((price / spec.tick_size).floor() * spec.tick_size);
@@ -1015,9 +1025,15 @@ pub fn parse_qty(s: &str) -> Result<i64, OrderValidationError> {
     if let Ok(x) = t.parse::<f64>()
         && x.is_finite()
     {
+        if x.fract() != 0.0 {
+            return Err(OrderValidationError::new(
+                "qty",
+                format!("'{t}' is fractional; futures trade in whole contracts, enter e.g. {}", x.trunc().max(1.0)),
+            ));
+        }
         return Err(OrderValidationError::new(
             "qty",
-            format!("'{t}' is fractional; futures trade in whole contracts, enter e.g. {}", x.trunc().max(1.0)),
+            format!("'{t}' is not a whole number of contracts as written; enter digits only, e.g. 5"),
         ));
     }
     Err(OrderValidationError::new("qty", format!("'{t}' is not a number; enter a whole number of contracts")))

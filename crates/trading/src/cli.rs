@@ -430,7 +430,12 @@ impl PlannedOrder {
 }
 
 fn field_error(e: crude_model::OrderValidationError) -> CliError {
-    bad(format!("--{}: {}", e.field.replace('_', "-"), e.reason))
+    // The order's `limit_price` and `stop_price` are typed as --price and --stop-price.
+    let flag = match e.field {
+        "limit_price" => "price",
+        f => f,
+    };
+    bad(format!("--{}: {}", flag.replace('_', "-"), e.reason))
 }
 
 /// Parses and checks the arguments of `crude trade submit` before anything is written:
