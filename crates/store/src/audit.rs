@@ -191,7 +191,9 @@ impl Store {
 
     /// Walks the audit log from the first row, recomputing every hash, and reports the first
     /// row that breaks the chain: a gap in the sequence, a `prev_hash` that is not the
-    /// previous row's hash, or a stored hash that does not match the row's content.
+    /// previous row's hash, or a stored hash that does not match the row's content. The log
+    /// is read by one SELECT, so it is one snapshot; [`Store::verify`] reads it in the same
+    /// snapshot as the other tables.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] when the log cannot be read (a row whose columns cannot be

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crude_model::{Fill, OrderEvent, OrderEventKind};
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{AuditVerification, Store, StoreError};
 
 /// What [`Store::check_consistency`] found.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -26,6 +26,21 @@ impl ConsistencyReport {
     }
 }
 
+/// The result of [`Store::verify`]: the audit chain and the consistency of the tables, read
+/// from one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verification {
+    pub audit: AuditVerification,
+    pub consistency: ConsistencyReport,
+}
+
+impl Verification {
+    /// Whether the chain verifies and the tables agree.
+    pub fn is_ok(&self) -> bool {
+        self.audit.is_ok() && self.consistency.is_consistent()
+    }
+}
+
 /// Relative tolerance for comparing the stored average fill price with the fills' VWAP.
 const PRICE_TOL: f64 = 1e-9;
 
@@ -39,9 +54,30 @@ impl Store {
     /// average fill price is the fills' volume-weighted average. Also: every fill's order
     /// exists.
     ///
+    /// The three tables are read in one read transaction ([`Store::read_snapshot`]), so a
+    /// session committing on another connection meanwhile cannot make them disagree.
+    ///
     /// # Errors
-    /// [`StoreError::Sqlite`], [`StoreError::BadRow`] when the tables cannot be read.
+    /// [`StoreError::Sqlite`], [`StoreError::BadRow`] when the tables cannot be read;
+    /// [`StoreError::Changed`] as [`Store::read_snapshot`].
     pub fn check_consistency(&self) -> Result<ConsistencyReport, StoreError> {
+        self.read_snapshot(Store::consistency_in_snapshot)
+    }
+
+    /// `crude audit verify`: [`Store::verify_audit_chain`] and [`Store::check_consistency`]
+    /// in one read transaction, so the audit log, orders, order events and fills are all
+    /// read as of the same commit.
+    ///
+    /// # Errors
+    /// As [`Store::check_consistency`].
+    pub fn verify(&self) -> Result<Verification, StoreError> {
+        self.read_snapshot(|s| {
+            Ok(Verification { audit: s.verify_audit_chain()?, consistency: s.consistency_in_snapshot()? })
+        })
+    }
+
+    /// The body of [`Store::check_consistency`], reading in the current transaction.
+    fn consistency_in_snapshot(&self) -> Result<ConsistencyReport, StoreError> {
         let orders = self.load_all_orders()?;
         let events = self.load_order_events(None)?;
         let fills = self.load_all_fills()?;

@@ -22,6 +22,14 @@ pub enum StoreError {
         "database {path} has schema version {found}, newer than this build supports ({supported}); upgrade Crude or use another file"
     )]
     TooNew { path: PathBuf, found: u32, supported: u32 },
+    /// The database was written by an older Crude and a read-only open cannot upgrade it.
+    #[error(
+        "database {path} has schema version {found}, older than this build's {supported}; open it once with a trading command (`crude trade`) to upgrade it"
+    )]
+    Outdated { path: PathBuf, found: u32, supported: u32 },
+    /// A database opened read-only without its write-ahead log was written while it was read.
+    #[error("database {path} changed while it was read (a trading session started writing); run the command again")]
+    Changed { path: PathBuf },
     /// WAL mode could not be enabled (e.g. a network file system without shared memory).
     #[error("database {path}: cannot enable WAL journal mode (SQLite left it in '{mode}'); use a local file system")]
     NoWal { path: PathBuf, mode: String },
@@ -47,6 +55,7 @@ impl StoreError {
                 | StoreError::NotCrude { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::TooNew { .. }
+                | StoreError::Outdated { .. }
         )
     }
 }

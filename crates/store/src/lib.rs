@@ -14,7 +14,9 @@
 //! * The audit log is append-only and hash-chained ([`Store::verify_audit_chain`]); SHA-256
 //!   is implemented in [`sha256`] and checked against the NIST vectors.
 //! * [`Store::check_consistency`] proves the tables agree with each other (used after a
-//!   crash and by the crash-safety test).
+//!   crash and by the crash-safety test); [`Store::verify`] checks the chain and the tables
+//!   from one snapshot ([`Store::read_snapshot`]), so it can run while a session writes.
+//! * Read commands open the file with [`Store::open_read_only`], which never writes to it.
 
 mod audit;
 mod consistency;
@@ -25,7 +27,7 @@ pub mod sha256;
 mod store;
 
 pub use audit::{AuditEntry, AuditRow, AuditVerification, BrokenRow, audit_hash};
-pub use consistency::ConsistencyReport;
+pub use consistency::{ConsistencyReport, Verification};
 pub use error::StoreError;
 pub use lock::{LockError, SessionLock};
 pub use schema::{APPLICATION_ID, MIGRATIONS, Migration, latest_version};

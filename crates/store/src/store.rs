@@ -127,6 +127,56 @@ pub struct Store {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
     durability: Durability,
+    /// For a database opened read-only without its write-ahead log (`immutable=1`, see
+    /// [`Store::open_read_only`]): the file as it was when opened. SQLite does no locking on
+    /// such a connection, so [`Store::read_snapshot`] checks after every read that the file
+    /// is unchanged and no writer has started.
+    frozen: Option<FileStamp>,
+}
+
+/// What identifies a version of a database file: its size and modification time, and
+/// whether a write-ahead log or shared-memory index exists beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    wal: bool,
+    shm: bool,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Result<FileStamp, StoreError> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| StoreError::Open { path: path.to_path_buf(), detail: e.to_string() })?;
+        Ok(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            wal: sidecar(path, "-wal").exists(),
+            shm: sidecar(path, "-shm").exists(),
+        })
+    }
+}
+
+/// `<db><suffix>`: the write-ahead log (`-wal`) or shared-memory index (`-shm`) of `db`.
+fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// An SQLite URI (`file:…?mode=ro`) naming `path`, percent-encoding every byte that is not
+/// unreserved so that `?`, `#` and `%` in a file name stay part of the name.
+fn read_only_uri(path: &Path, immutable: bool) -> String {
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str(if immutable { "?mode=ro&immutable=1" } else { "?mode=ro" });
+    uri
 }
 
 /// Converts an SQLite error, recognising "not a database" and corruption.
@@ -166,8 +216,8 @@ impl Store {
         Self::open_with(path, &StoreOptions::default())
     }
 
-    /// Opens an existing database (read commands): a missing file is an error, not a new
-    /// database.
+    /// Opens an existing database for writing: a missing file is an error, not a new
+    /// database. Read commands use [`Store::open_read_only`], which never writes.
     ///
     /// # Errors
     /// See [`Store::open_with`].
@@ -231,9 +281,140 @@ impl Store {
                 return Err(StoreError::Corrupt { path: p, detail: problems.join("; ") });
             }
         }
-        let mut store = Store { conn, path: p, durability: opts.durability };
+        let mut store = Store { conn, path: p, durability: opts.durability, frozen: None };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Opens an existing Crude database for reading only (`blotter`, `positions`,
+    /// `audit verify`): the file is opened with `SQLITE_OPEN_READONLY`, nothing is migrated,
+    /// no pragma is written, no lock file is taken and no checkpoint runs, so it works on a
+    /// file (or directory) the user may read but not write, and leaves the file as it was.
+    ///
+    /// A database that a session has open (or that a crashed session left) has a
+    /// write-ahead log beside it; it is read through that log and its shared-memory index,
+    /// which must be readable. A database closed cleanly has neither file, and SQLite would
+    /// create them to read it in WAL mode; instead it is opened `immutable=1` (no locks, no
+    /// side files) and every [`Store::read_snapshot`] checks afterwards that the file is
+    /// unchanged and no session has started writing, refusing the read otherwise.
+    ///
+    /// An empty (zero-byte) file, a file that is not SQLite, another application's SQLite
+    /// database and an SQLite database with no Crude schema are refused, and left as they are.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::Open`], [`StoreError::NotCrude`],
+    /// [`StoreError::Corrupt`], [`StoreError::TooNew`] (names both versions),
+    /// [`StoreError::Outdated`], [`StoreError::Sqlite`].
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let p = path.to_path_buf();
+        if path.is_dir() {
+            return Err(StoreError::Open { path: p, detail: "it is a directory; name a file".into() });
+        }
+        if !path.exists() {
+            return Err(StoreError::Missing { path: p });
+        }
+        let before = FileStamp::of(path)?;
+        if before.len == 0 {
+            return Err(StoreError::NotCrude {
+                path: p,
+                detail: "the file is empty (0 bytes): no Crude database has been written to it".into(),
+            });
+        }
+        let immutable = !before.wal && !before.shm;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(read_only_uri(path, immutable), flags)
+            .map_err(|e| StoreError::Open { path: p.clone(), detail: e.to_string() })?;
+        let opts = StoreOptions::default();
+        conn.busy_timeout(Duration::from_millis(u64::from(opts.busy_timeout_ms)))
+            .map_err(|e| sql_err(&p, "set busy timeout", e))?;
+        let store = Store { conn, path: p, durability: opts.durability, frozen: immutable.then_some(before) };
+        store.read_snapshot(|s| s.check_readable())?;
+        Ok(store)
+    }
+
+    /// Checks, reading only, that the database is a Crude database of the schema version
+    /// this build reads, and that SQLite finds no corruption.
+    fn check_readable(&self) -> Result<(), StoreError> {
+        let p = &self.path;
+        let app_id: i32 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| sql_err(p, "read the header", e))?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .map_err(|e| sql_err(p, "list tables", e))?;
+        if app_id == 0 && tables == 0 {
+            return Err(StoreError::NotCrude {
+                path: p.clone(),
+                detail: "an SQLite database with no tables: no Crude schema has been written to it".into(),
+            });
+        }
+        if app_id != APPLICATION_ID {
+            return Err(StoreError::NotCrude {
+                path: p.clone(),
+                detail: format!("SQLite application_id {app_id:#x} with {tables} tables, expected {APPLICATION_ID:#x}"),
+            });
+        }
+        let has_versions: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_err(p, "list tables", e))?;
+        if !has_versions {
+            return Err(StoreError::NotCrude {
+                path: p.clone(),
+                detail: "Crude's application_id but no schema_version table".into(),
+            });
+        }
+        let found = self.schema_version()?;
+        let supported = latest_version();
+        if found > supported {
+            return Err(StoreError::TooNew { path: p.clone(), found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::Outdated { path: p.clone(), found, supported });
+        }
+        let mut stmt = self.conn.prepare("PRAGMA quick_check").map_err(|e| sql_err(p, "integrity check", e))?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| sql_err(p, "integrity check", e))?;
+        if problems.first().map(String::as_str) != Some("ok") {
+            return Err(StoreError::Corrupt { path: p.clone(), detail: problems.join("; ") });
+        }
+        Ok(())
+    }
+
+    /// Runs `read` inside one read transaction (`BEGIN DEFERRED` … `ROLLBACK`), so every
+    /// SELECT it makes sees the same committed state of every table even while a session
+    /// commits on another connection (WAL mode gives each read transaction one snapshot).
+    /// Inside a transaction already open on this connection, `read` just runs in it.
+    ///
+    /// # Errors
+    /// `read`'s error; [`StoreError::Sqlite`] when the transaction cannot begin or end;
+    /// [`StoreError::Changed`] when the database was opened `immutable` by
+    /// [`Store::open_read_only`] and was written while `read` ran.
+    pub fn read_snapshot<T>(&self, read: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let out = if self.conn.is_autocommit() {
+            let tx = self.conn.unchecked_transaction().map_err(|e| self.err("begin read", e))?;
+            let out = read(self);
+            let end = tx.rollback().map_err(|e| self.err("end read", e));
+            let out = out?;
+            end?;
+            out
+        } else {
+            read(self)?
+        };
+        if let Some(before) = &self.frozen
+            && FileStamp::of(&self.path)? != *before
+        {
+            return Err(StoreError::Changed { path: self.path.clone() });
+        }
+        Ok(out)
     }
 
     /// Copies the write-ahead log into the database file without waiting for readers

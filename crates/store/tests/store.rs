@@ -365,3 +365,195 @@ fn durability_pragma_names() {
     assert_eq!(Durability::Normal.pragma(), "NORMAL");
     assert_eq!(Durability::default(), Durability::Full);
 }
+
+/// A writer commits orders, events, fills and audit rows in many small transactions on one
+/// connection while a reader checks the tables on another: every committed state is
+/// consistent, so the reader must never report a problem.
+#[test]
+fn verify_reads_one_snapshot_while_a_session_writes() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const ORDERS: u64 = 1_500;
+    const MIN_CHECKS: u32 = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.db");
+    let normal = StoreOptions { durability: Durability::Normal, ..StoreOptions::default() };
+    let mut writer = Store::open_with(&path, &normal).unwrap();
+    let reader = Store::open_with(&path, &StoreOptions { integrity_check: false, ..normal.clone() }).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let writer_done = Arc::clone(&done);
+    let w = std::thread::spawn(move || {
+        for i in 0..ORDERS {
+            write_filled_order(&mut writer, i + 1, 2 * i + 1);
+        }
+        writer_done.store(true, Ordering::SeqCst);
+    });
+    let mut checks = 0u32;
+    let mut problems = Vec::new();
+    while !done.load(Ordering::SeqCst) || checks < MIN_CHECKS {
+        // Both the separate checks and the combined one, each on its own snapshot.
+        let v = reader.check_consistency().unwrap();
+        problems.extend(v.problems);
+        let all = reader.verify().unwrap();
+        if let Some(b) = all.audit.first_broken {
+            problems.push(format!("audit row {}: {}", b.seq, b.reason));
+        }
+        if all.audit.rows_checked != all.consistency.orders {
+            problems.push(format!("{} audit rows for {} orders", all.audit.rows_checked, all.consistency.orders));
+        }
+        problems.extend(all.consistency.problems);
+        checks += 1;
+        if !problems.is_empty() {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    w.join().unwrap();
+    assert!(problems.is_empty(), "after {checks} checks: {:?}", &problems[..problems.len().min(5)]);
+    let v = reader.check_consistency().unwrap();
+    assert_eq!((v.orders, v.fills), (ORDERS, 2 * ORDERS));
+}
+
+/// The directory's entries with each one's size and modification time.
+fn dir_state(dir: &Path) -> Vec<(String, u64, std::time::SystemTime)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            (e.file_name().to_string_lossy().into_owned(), m.len(), m.modified().unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Reads everything a read command reads and checks it is what was written.
+fn read_back(s: &Store, orders: u64) {
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    assert_eq!(v.consistency.orders, orders);
+    assert_eq!(v.audit.rows_checked, orders);
+    let fills = s.read_snapshot(|s| s.load_all_fills()).unwrap();
+    assert_eq!(fills.len() as u64, 2 * orders);
+    assert_eq!(s.read_snapshot(|s| s.load_marks()).unwrap().len(), 1);
+}
+
+/// Tests run as root here, where permission bits are not enforced: read-only is proven by
+/// opening with the read-only flag and checking that no byte, time stamp or file changed.
+#[test]
+fn read_only_open_writes_nothing_to_a_read_only_file_or_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.db");
+    {
+        let mut s = open(&path);
+        for i in 0..3 {
+            write_filled_order(&mut s, i + 1, 2 * i + 1);
+        }
+    }
+    // Closed cleanly: no -wal or -shm beside it.
+    let names: Vec<String> = dir_state(dir.path()).into_iter().map(|e| e.0).collect();
+    assert_eq!(names, ["ro.db"]);
+
+    // The file 0444 in a writable directory.
+    set_mode(&path, 0o444);
+    let before = dir_state(dir.path());
+    let s = Store::open_read_only(&path).unwrap();
+    read_back(&s, 3);
+    drop(s);
+    assert_eq!(dir_state(dir.path()), before, "the file or directory changed");
+
+    // The directory 0555 as well.
+    set_mode(dir.path(), 0o555);
+    let s = Store::open_read_only(&path).unwrap();
+    read_back(&s, 3);
+    drop(s);
+    assert_eq!(dir_state(dir.path()), before, "the file or directory changed");
+    set_mode(dir.path(), 0o755);
+    set_mode(&path, 0o644);
+
+    // A session has the database open: read through its write-ahead log, add no file,
+    // leave the database file as it is.
+    let mut writer = open(&path);
+    write_filled_order(&mut writer, 4, 7);
+    let before = dir_state(dir.path());
+    let db_before = before.iter().find(|e| e.0 == "ro.db").cloned();
+    let s = Store::open_read_only(&path).unwrap();
+    read_back(&s, 4);
+    drop(s);
+    let after = dir_state(dir.path());
+    assert_eq!(after.iter().map(|e| &e.0).collect::<Vec<_>>(), before.iter().map(|e| &e.0).collect::<Vec<_>>());
+    assert_eq!(after.iter().find(|e| e.0 == "ro.db").cloned(), db_before);
+    // The session keeps writing normally after the reader is gone.
+    write_filled_order(&mut writer, 5, 9);
+}
+
+#[test]
+fn read_only_open_changes_nothing_and_reports_when_a_session_starts_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.db");
+    {
+        let mut s = open(&path);
+        write_filled_order(&mut s, 1, 1);
+    }
+    let s = Store::open_read_only(&path).unwrap();
+    read_back(&s, 1);
+    let mut writer = open(&path);
+    write_filled_order(&mut writer, 2, 3);
+    let e = s.verify().unwrap_err();
+    assert!(matches!(e, StoreError::Changed { .. }), "{e}");
+    assert!(e.to_string().contains("live.db") && e.to_string().contains("run the command again"), "{e}");
+    // Opened again, it reads through the session's log.
+    read_back(&Store::open_read_only(&path).unwrap(), 2);
+}
+
+#[test]
+fn read_only_open_refuses_files_that_are_not_crude_and_leaves_them_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |name: &str| {
+        let path = dir.path().join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        let before = dir_state(dir.path());
+        let e = Store::open_read_only(&path).unwrap_err();
+        assert!(e.is_bad_file(), "{e}");
+        assert!(e.to_string().contains(name), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} was written to");
+        assert_eq!(dir_state(dir.path()), before, "a file changed or appeared");
+        e
+    };
+
+    std::fs::write(dir.path().join("empty.db"), b"").unwrap();
+    let e = refused("empty.db");
+    assert!(matches!(e, StoreError::NotCrude { .. }) && e.to_string().contains("empty (0 bytes)"), "{e}");
+
+    std::fs::write(dir.path().join("text.db"), b"this is not a database, just some text that is long enough....")
+        .unwrap();
+    let e = refused("text.db");
+    assert!(matches!(e, StoreError::NotCrude { .. }), "{e}");
+
+    Connection::open(dir.path().join("other.db"))
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let e = refused("other.db");
+    assert!(matches!(e, StoreError::NotCrude { .. }) && e.to_string().contains("application_id 0x0"), "{e}");
+
+    let newer = dir.path().join("newer.db");
+    drop(open(&newer));
+    store_conn(&newer).execute("INSERT INTO schema_version VALUES (999, 'from the future')", []).unwrap();
+    let e = refused("newer.db");
+    assert!(matches!(e, StoreError::TooNew { found: 999, .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("999") && msg.contains(&format!("({})", latest_version())), "{msg}");
+
+    let missing = dir.path().join("missing.db");
+    let e = Store::open_read_only(&missing).unwrap_err();
+    assert!(matches!(e, StoreError::Missing { .. }), "{e}");
+    assert!(!missing.exists());
+    assert!(matches!(Store::open_read_only(dir.path()).unwrap_err(), StoreError::Open { .. }));
+}

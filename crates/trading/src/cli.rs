@@ -599,11 +599,11 @@ pub fn blotter(db: &Path, args: &BlotterArgs, out: &mut dyn Write) -> Result<(),
     if let Some(c) = &args.contract {
         contract_filter(c, &mut q)?;
     }
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let instruments = Instruments::builtin().map_err(|e| bad(e.to_string()))?;
-    let wanted: std::collections::HashSet<u64> = store.load_fills(&q)?.iter().map(|f| f.fill_id).collect();
-    let history = store.load_all_fills()?;
-    let orders = store.load_all_orders()?;
+    let (selected, history, orders) =
+        store.read_snapshot(|s| Ok((s.load_fills(&q)?, s.load_all_fills()?, s.load_all_orders()?)))?;
+    let wanted: std::collections::HashSet<u64> = selected.iter().map(|f| f.fill_id).collect();
     let lines = blotter_lines(&history, &orders, &instruments, |l| wanted.contains(&l.fill_id));
     let totals = BlotterTotals::over(&lines);
     let rows: Vec<BlotterRow> = lines.iter().map(BlotterLine::to_row).collect();
@@ -661,11 +661,11 @@ pub fn blotter(db: &Path, args: &BlotterArgs, out: &mut dyn Write) -> Result<(),
 /// # Errors
 /// [`CliError::Store`], [`CliError::Io`].
 pub fn positions(db: &Path, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let instruments = Instruments::builtin().map_err(|e| bad(e.to_string()))?;
-    let fills = store.load_all_fills()?;
+    let (fills, marks) = store.read_snapshot(|s| Ok((s.load_all_fills()?, s.load_marks()?)))?;
     let mut keeper = PositionKeeper::from_fills(&instruments, &fills);
-    for m in store.load_marks()? {
+    for m in marks {
         keeper.mark(m.contract, m.price);
     }
     let mut list: Vec<&crude_model::Position> = keeper.positions().iter().collect();
@@ -719,16 +719,16 @@ pub fn positions(db: &Path, json: bool, out: &mut dyn Write) -> Result<(), CliEr
 }
 
 /// `crude audit --db PATH verify [--json]`: recomputes the audit log's hash chain and checks
-/// that orders, order events and fills agree. Prints the result; a broken chain names the
-/// first broken row.
+/// that orders, order events and fills agree, all read from one snapshot of a database
+/// opened read-only (it can run while a session writes). Prints the result; a broken chain
+/// names the first broken row.
 ///
 /// # Errors
 /// [`CliError::Verification`] when the chain breaks or the tables disagree,
 /// [`CliError::Store`], [`CliError::Io`].
 pub fn audit_verify(db: &Path, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    let store = Store::open_existing(db)?;
-    let v = store.verify_audit_chain()?;
-    let c = store.check_consistency()?;
+    let store = Store::open_read_only(db)?;
+    let crude_store::Verification { audit: v, consistency: c } = store.verify()?;
     if json {
         emit(
             out,
@@ -790,5 +790,42 @@ mod tests {
         assert_eq!(CliError::PreTradeRejected { order_id: 1, reasons: String::new() }.exit_code(), 2);
         assert_eq!(CliError::Verification("x".into()).exit_code(), 1);
         assert_eq!(CliError::Store(StoreError::Missing { path: "x".into() }).exit_code(), 2);
+    }
+
+    /// The read commands open the database read-only: on a file 0444 they succeed and leave
+    /// the directory exactly as it was (no -wal, -shm or .lock file, same size and time).
+    #[test]
+    fn read_commands_write_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("r.db");
+        drop(Store::open(&db).unwrap());
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let state = || {
+            let mut v: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let m = e.metadata().unwrap();
+                    (e.file_name(), m.len(), m.modified().unwrap())
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let before = state();
+        let mut out = Vec::new();
+        positions(&db, true, &mut out).unwrap();
+        blotter(&db, &BlotterArgs { json: true, ..BlotterArgs::default() }, &mut out).unwrap();
+        audit_verify(&db, true, &mut out).unwrap();
+        assert_eq!(state(), before);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\"ok\":true"), "{text}");
+
+        std::fs::write(dir.path().join("empty.db"), b"").unwrap();
+        let e = positions(&dir.path().join("empty.db"), true, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("empty.db") && e.to_string().contains("empty (0 bytes)"), "{e}");
+        assert_eq!(std::fs::metadata(dir.path().join("empty.db")).unwrap().len(), 0);
     }
 }
