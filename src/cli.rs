@@ -377,7 +377,7 @@ pub fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    if let Err(e) = settings::check_unknown(std::env::vars()) {
+    if let Err(e) = settings::check_unknown(std::env::vars()).and_then(|()| settings::check_values(std::env::vars())) {
         eprintln!("error: {e}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }

@@ -15,7 +15,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("CRUDE_SIM_CONFIG", "simulator settings file (YAML)"),
     ("CRUDE_MAX_BARS", "bars kept per series and timeframe"),
     ("CRUDE_DATA_DIR", "user data directory (logs, databases)"),
-    ("CRUDE_LOG_FILE", "set to 0 to disable the rolling log file"),
+    ("CRUDE_LOG_FILE", "1 (default) writes the rolling log file, 0 disables it"),
     ("CRUDE_DB", "SQLite database for orders, fills and the audit log"),
     ("CRUDE_TRADING_CONFIG", "trading settings file (paper broker, validation, durability)"),
     ("CRUDE_SIGNALS_CONFIG", "signal engine settings file (weights, thresholds, sources)"),
@@ -48,6 +48,36 @@ pub fn check_unknown<I: IntoIterator<Item = (String, String)>>(vars: I) -> Resul
                 "unknown setting {k} in the environment or .env; known settings: {}",
                 names.join(", ")
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the values of the numeric and switch settings, so a malformed one is named by
+/// its variable (not by the flag it stands for).
+///
+/// # Errors
+/// Names the variable, the value and what is accepted.
+pub fn check_values<I: IntoIterator<Item = (String, String)>>(vars: I) -> Result<(), String> {
+    for (k, v) in vars {
+        let t = v.trim();
+        let ok = match k.as_str() {
+            "CRUDE_SEED" => t.parse::<u64>().is_ok(),
+            "CRUDE_HISTORY_DAYS" => t.parse::<u32>().is_ok_and(|d| d <= 60),
+            "CRUDE_MAX_BARS" => t.parse::<u64>().is_ok_and(|n| (100..=5_000_000).contains(&n)),
+            "CRUDE_NAV_USD" => t.parse::<f64>().is_ok_and(|x| x.is_finite() && x > 0.0),
+            "CRUDE_LOG_FILE" => matches!(t, "0" | "1"),
+            _ => true,
+        };
+        if !ok {
+            let expected = match k.as_str() {
+                "CRUDE_SEED" => "an unsigned integer, e.g. 42",
+                "CRUDE_HISTORY_DAYS" => "a whole number of sessions from 0 to 60",
+                "CRUDE_MAX_BARS" => "a whole number of bars from 100 to 5000000",
+                "CRUDE_NAV_USD" => "a positive number of USD, e.g. 50000000",
+                _ => "0 (no log file) or 1",
+            };
+            return Err(format!("{k}={v}: expected {expected}; fix it in the environment or .env"));
         }
     }
     Ok(())

@@ -495,3 +495,33 @@ fn negative_numbers_are_named_by_their_flag() {
     }
     assert!(!db.exists(), "nothing is written for a refused order");
 }
+
+#[test]
+fn refusals_name_the_field_or_variable_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let submit = |extra: &[&str]| {
+        let mut c = crude();
+        c.args(["trade", "--db"]).arg(&db).args(["submit", "--contract", "CL1", "--side", "buy"]).args(extra);
+        c.output().unwrap()
+    };
+    let out = submit(&["--qty", "1e12", "--type", "market"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--qty") && !err.contains("1000000000000"), "{err}");
+    let out = submit(&["--qty", "1", "--type", "limit", "--price", "1e308"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--price:") && !err.contains("--limit-price") && !err.contains("inf"), "{err}");
+    // A missing database is named once, not once per layer of the error.
+    let out = crude().args(["positions", "--db"]).arg(dir.path().join("nope.db")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("does not exist").count(), 1, "{err}");
+    // A malformed setting is named by its variable.
+    let out = crude().args(["simulate", "--out"]).arg(dir.path().join("o")).env("CRUDE_SEED", "abc").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("CRUDE_SEED=abc"), "{err}");
+    assert!(!db.exists(), "refused orders write nothing");
+}
