@@ -525,3 +525,33 @@ fn refusals_name_the_field_or_variable_once() {
     assert!(err.contains("CRUDE_SEED=abc"), "{err}");
     assert!(!db.exists(), "refused orders write nothing");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_trading_record_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = crude()
+        .args(["trade", "--db"])
+        .arg(&db)
+        .args(["submit", "--contract", "CL1", "--side", "buy", "--qty", "1", "--type", "market"])
+        .env("CRUDE_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_file() {
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is {mode:o}", p.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "the database and its lock file");
+    for log in std::fs::read_dir(dir.path().join("data")).into_iter().flatten().flatten() {
+        let mode = log.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", log.path().display());
+    }
+}

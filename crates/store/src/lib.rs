@@ -31,4 +31,4 @@ pub use consistency::{ConsistencyReport, Verification};
 pub use error::StoreError;
 pub use lock::{LockError, SessionLock};
 pub use schema::{APPLICATION_ID, MIGRATIONS, Migration, latest_version};
-pub use store::{Durability, FillQuery, HighWater, Mark, Store, StoreOptions};
+pub use store::{Durability, FillQuery, HighWater, Mark, Store, StoreOptions, create_private};

@@ -49,7 +49,14 @@ impl SessionLock {
             lock: path.display().to_string(),
             message: e.to_string(),
         };
-        let f = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
+        let mut o = OpenOptions::new();
+        o.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let f = o.open(&path).map_err(io)?;
         match f.try_lock() {
             Ok(()) => Ok(Self { _file: f }),
             Err(std::fs::TryLockError::WouldBlock) => Err(LockError::InUse { db: db.display().to_string() }),
@@ -72,5 +79,11 @@ mod tests {
         assert!(e.to_string().contains("in use by another trading session"), "{e}");
         drop(first);
         SessionLock::acquire(&db).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("t.db.lock")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the lock file is owner-only");
+        }
     }
 }

@@ -244,6 +244,11 @@ impl Store {
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if opts.create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
+            if !path.exists() {
+                // Money records are not world-readable, whatever the umask: the file is
+                // created owner-only, and SQLite gives its -wal and -shm the same mode.
+                create_private(path).map_err(|e| StoreError::Open { path: p.clone(), detail: e.to_string() })?;
+            }
         }
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| StoreError::Open { path: p.clone(), detail: e.to_string() })?;
@@ -1058,4 +1063,19 @@ fn decode_event(path: &Path, row: &Row<'_>) -> Result<OrderEvent, StoreError> {
         fill_id: fill_id.and_then(|f| u64::try_from(f).ok()),
         reason: get(path, row, T, rowid, 12, "reason")?,
     })
+}
+
+/// Creates an empty file readable and writable by its owner only (mode 0600 on Unix).
+///
+/// # Errors
+/// The operating system's error.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
 }

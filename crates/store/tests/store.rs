@@ -557,3 +557,21 @@ fn read_only_open_refuses_files_that_are_not_crude_and_leaves_them_unchanged() {
     assert!(!missing.exists());
     assert!(matches!(Store::open_read_only(dir.path()).unwrap_err(), StoreError::Open { .. }));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_database_and_its_wal_are_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("private.db");
+    let store = Store::open_with(&db, &StoreOptions { create: true, ..StoreOptions::default() }).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600);
+    for suffix in ["-wal", "-shm"] {
+        let p = dir.path().join(format!("private.db{suffix}"));
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    drop(store);
+}
