@@ -205,6 +205,27 @@ impl<'a> Paper<'a> {
     }
 }
 
+/// Refuses `contract` unless the paper market quotes it: an order on a month it does not
+/// quote could never fill (or would be judged against no price). The message lists the
+/// tradable months of the market.
+fn quoted(sim: &MarketSimulator, contract: crude_model::ContractId) -> Result<(), String> {
+    let months: Vec<crude_model::ContractId> =
+        sim.contracts().into_iter().filter(|c| c.market == contract.market).collect();
+    if months.contains(&contract) {
+        return Ok(());
+    }
+    let range = match (months.first(), months.last()) {
+        (Some(a), Some(b)) => format!("{a} to {b} ({} months)", months.len()),
+        _ => "no month".into(),
+    };
+    Err(format!(
+        "{contract} ({}) is not quoted by the paper market; {} trades {range}; pick one of those months or a generic such as {}1",
+        contract.month,
+        contract.market.code(),
+        contract.market.code()
+    ))
+}
+
 fn stopped_error(why: &str) -> CliError {
     if why.contains("in use by another trading session") || why.contains("not a Crude database") {
         CliError::BadInput(why.to_string())
@@ -252,6 +273,7 @@ pub fn trade_submit_with(
     sim.step(&mut batch);
     let date = trading_date(sim.now());
     let req = plan.request(date);
+    quoted(&sim, req.contract).map_err(|m| CliError::BadInput(format!("--contract: {m}")))?;
     let reference = batch.iter().find_map(|e| match e {
         MarketEvent::Quote(q) if q.contract == req.contract => Some(q.mid()),
         _ => None,
@@ -359,10 +381,16 @@ pub fn trade_run(
             let o = &orders[idx];
             idx += 1;
             let req = o.request(trading_date(paper.kernel.now()), &env.user);
-            paper.printer.set_line(Some(o.line));
-            let answer = paper.submit(req);
-            paper.printer.set_line(None);
-            match answer? {
+            let answer = match quoted(&paper.sim, req.contract) {
+                Ok(()) => {
+                    paper.printer.set_line(Some(o.line));
+                    let answer = paper.submit(req);
+                    paper.printer.set_line(None);
+                    answer?
+                }
+                Err(m) => Err(TicketError { field: Some("contract".into()), message: m }),
+            };
+            match answer {
                 Ok(outcome) => run_ids.push(outcome.order_id),
                 Err(e) => {
                     refused.push(o.line);

@@ -137,6 +137,15 @@ fn bad_submissions_exit_2_and_write_nothing() {
         assert!(e.to_string().contains(word), "'{e}' should mention {word}");
         assert!(!db.exists(), "nothing may be written for a bad order");
     }
+    // A month the paper market does not quote is refused with the tradable range.
+    for c in ["CL99", "CL60", "CLZ30"] {
+        let e = trade_submit(&db, &submit_args(c, "buy", "1", "limit", Some("1.00")), &env(), risk(), &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("--contract") && msg.contains("not quoted") && msg.contains("CL trades"), "{msg}");
+        assert!(!db.exists(), "nothing is written");
+    }
     // Fat-finger: the market is near 75, 50.00 is far outside ±10 %. It is judged against
     // the simulated market before anything is written: no database is left behind.
     let mut out = Vec::new();
