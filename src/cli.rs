@@ -382,6 +382,14 @@ pub fn main() -> ExitCode {
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let cli = Cli::parse();
+    if let Ok(spec) = std::env::var("RUST_LOG")
+        && let Err(e) = tracing_subscriber::EnvFilter::try_new(&spec)
+    {
+        eprintln!(
+            "error: RUST_LOG={spec}: {e}; use a level (error, warn, info, debug, trace) or directives such as crude_kernel=debug"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let _log_guard = init_logging();
     let result = match cli.command {
         Some(Command::Simulate { days, seed, ref out, start, ref config }) => {

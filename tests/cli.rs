@@ -523,6 +523,11 @@ fn refusals_name_the_field_or_variable_once() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("CRUDE_SEED=abc"), "{err}");
+    let out =
+        crude().args(["simulate", "--out"]).arg(dir.path().join("o")).env("RUST_LOG", "info,[[[").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("RUST_LOG="), "{err}");
     assert!(!db.exists(), "refused orders write nothing");
 }
 
