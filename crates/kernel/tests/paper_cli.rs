@@ -331,3 +331,20 @@ fn tampered_audit_log_fails_verification() {
 fn rusqlite_open(p: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(p).unwrap()
 }
+
+#[test]
+fn an_order_file_that_is_not_utf8_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let file = dir.path().join("orders.csv");
+    let mut bytes =
+        b"contract,side,qty,type,price,tif,strategy\nCL1,buy,1,market,,day,a\nCL1,buy,1,market,,day,".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    std::fs::write(&file, bytes).unwrap();
+    let (r, _, _) = run_file(&db, &file, 1);
+    let e = r.unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let msg = e.to_string();
+    assert!(msg.contains("line 3") && msg.contains("UTF-8"), "{msg}");
+    assert!(!db.exists(), "nothing is written");
+}

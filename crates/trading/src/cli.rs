@@ -496,8 +496,14 @@ pub fn plan_submit(args: &SubmitArgs, env: &CliEnv) -> Result<PlannedOrder, CliE
 /// [`CliError::BadInput`] listing every bad line.
 pub fn plan_run(args: &RunArgs, env: &CliEnv) -> Result<Vec<FileOrder>, CliError> {
     let label = args.orders.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.orders).map_err(|e| bad(format!("{label}: cannot read the order file: {e}")))?;
+    let bytes = std::fs::read(&args.orders).map_err(|e| bad(format!("{label}: cannot read the order file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let column = at - bytes[..at].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        bad(format!("{label}: line {line}, column {column}: not UTF-8 text (byte {at}); save the order file as UTF-8"))
+    })?;
     if args.options.order_interval_ms == 0 {
         return Err(bad("order interval must be at least 1 ms"));
     }
