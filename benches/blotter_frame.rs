@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
-use crude_kernel::services::trading::{BlotterView, TradingUpdate, WorkerStatus};
+use crude_kernel::services::trading::{BlotterView, TradingStatus, TradingUpdate};
 use crude_model::{ContractId, ContractMonth, Liquidity, LiveClock, Market, Side, Timestamp, trading_date};
 use crude_trading::blotter::{BlotterLine, BlotterQuery, BlotterTotals};
 use egui_kittest::Harness;
@@ -90,7 +90,7 @@ fn setup() -> (Harness<'static, CrudeApp>, Fills, BlotterTotals) {
         loaded: true,
     };
     let store = app.view_model_mut();
-    store.apply_trading(TradingUpdate::Status(WorkerStatus::Ready));
+    store.apply_trading(TradingUpdate::Status(TradingStatus::Ready));
     store.apply_trading(TradingUpdate::Blotter(Box::new(view)));
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))

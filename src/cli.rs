@@ -12,9 +12,9 @@ use crude_app::{CrudeApp, STATE_KEY, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{MarketFeed, ReplayFeed, SimFeed, Speed, load_bar_file};
 use crude_kernel::paper::PaperRisk;
-use crude_kernel::services::curve::CurveWorkerConfig;
-use crude_kernel::services::risk::{RiskHistorySource, RiskWorkerConfig};
-use crude_kernel::services::signals::SignalsWorkerConfig;
+use crude_kernel::services::curve::CurveServiceConfig;
+use crude_kernel::services::risk::{RiskHistorySource, RiskServiceConfig};
+use crude_kernel::services::signals::SignalsServiceConfig;
 use crude_kernel::{KernelConfig, LiveKernel};
 use crude_model::{Clock, LiveClock, Market};
 
@@ -742,14 +742,14 @@ fn trading_service_config(
     db: &Path,
     trading: crude_trading::TradingConfig,
     wall: Arc<dyn Clock>,
-) -> Option<crude_kernel::services::trading::TradingWorkerConfig> {
+) -> Option<crude_kernel::services::trading::TradingServiceConfig> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty())
         && let Err(e) = std::fs::create_dir_all(dir)
     {
         tracing::error!(dir = %dir.display(), error = %e, "trading disabled: the database folder could not be created");
         return None;
     }
-    match crude_kernel::services::trading::TradingWorkerConfig::new(db.to_path_buf(), trading, wall) {
+    match crude_kernel::services::trading::TradingServiceConfig::new(db.to_path_buf(), trading, wall) {
         Ok(mut config) => {
             config.user = std::env::var("USER").unwrap_or_else(|_| "trader".into());
             Some(config)
@@ -804,8 +804,8 @@ fn prepare_risk(cli: &Cli, sim: Option<SimConfig>) -> Result<PaperRisk, Failure>
 }
 
 /// The risk service's settings for the app.
-fn risk_service_config(risk: PaperRisk, wall: Arc<dyn Clock>) -> Result<RiskWorkerConfig, Failure> {
-    let mut config = RiskWorkerConfig::new(risk.limits, risk.limits_path, risk.history, risk.nav_usd, wall)
+fn risk_service_config(risk: PaperRisk, wall: Arc<dyn Clock>) -> Result<RiskServiceConfig, Failure> {
+    let mut config = RiskServiceConfig::new(risk.limits, risk.limits_path, risk.history, risk.nav_usd, wall)
         .map_err(|e| bad_input(anyhow!("{e}")))?;
     config.scenarios = risk.scenarios;
     Ok(config)
@@ -876,10 +876,10 @@ fn run_app(cli: &Cli) -> Result<(), Failure> {
             // The circuit breaker trips at the risk limits' daily drawdown.
             trading_config.limits.max_daily_loss_usd = risk_setup.limits.max_daily_loss_usd();
             let signals = match signals_config.as_deref() {
-                Some(p) => SignalsWorkerConfig::load(p, signals_history.clone(), wall.clone()),
-                None => SignalsWorkerConfig::new(Default::default(), signals_history.clone(), wall.clone()),
+                Some(p) => SignalsServiceConfig::load(p, signals_history.clone(), wall.clone()),
+                None => SignalsServiceConfig::new(Default::default(), signals_history.clone(), wall.clone()),
             };
-            let curve = CurveWorkerConfig::new(
+            let curve = CurveServiceConfig::new(
                 curve_history.take().unwrap_or(crude_kernel::services::curve::CurveHistorySource::None),
                 wall.clone(),
             );

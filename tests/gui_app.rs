@@ -11,10 +11,10 @@ use chrono_tz::America::New_York;
 use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
-use crude_kernel::services::curve::{CurveHistorySource, CurveWorkerConfig};
-use crude_kernel::services::risk::{RiskHistorySource, RiskWorkerConfig};
-use crude_kernel::services::signals::SignalsWorkerConfig;
-use crude_kernel::services::trading::TradingWorkerConfig;
+use crude_kernel::services::curve::{CurveHistorySource, CurveServiceConfig};
+use crude_kernel::services::risk::{RiskHistorySource, RiskServiceConfig};
+use crude_kernel::services::signals::SignalsServiceConfig;
+use crude_kernel::services::trading::TradingServiceConfig;
 use crude_kernel::{KernelConfig, LiveKernel, ServiceId};
 use crude_model::{Clock, ContractId, LiveClock, Market, MarketEvent, SeriesId, Timestamp};
 use crude_risk::RiskLimits;
@@ -68,19 +68,19 @@ impl App {
             }
         }
         let trading =
-            TradingWorkerConfig::new(dir.path().join("crude.db"), TradingConfig::default(), wall.clone()).unwrap();
+            TradingServiceConfig::new(dir.path().join("crude.db"), TradingConfig::default(), wall.clone()).unwrap();
         let limits_path = dir.path().join("risk_limits.yaml");
         RiskLimits::default().save(&limits_path).unwrap();
         let history = RiskHistorySource::simulated_days(sim.clone(), 520);
         let mut risk_cfg =
-            RiskWorkerConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, wall.clone()).unwrap();
+            RiskServiceConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, wall.clone()).unwrap();
         risk_cfg.window_days = 250;
         risk_cfg.mc_paths = 20_000;
         let config = KernelConfig {
             trading: Some(trading),
             risk: Some(risk_cfg),
-            signals: Some(SignalsWorkerConfig::new(Default::default(), dir.path().join("signals.db"), wall.clone())),
-            curve: Some(CurveWorkerConfig::new(CurveHistorySource::simulated(sim, 1), wall.clone())),
+            signals: Some(SignalsServiceConfig::new(Default::default(), dir.path().join("signals.db"), wall.clone())),
+            curve: Some(CurveServiceConfig::new(CurveHistorySource::simulated(sim, 1), wall.clone())),
         };
         let mut taps_by_service = [
             (ServiceId::Trading, trade_rx),

@@ -20,7 +20,7 @@ use chrono_tz::America::New_York;
 use crude_app::{CrudeApp, PanelId, UiState, ViewModelConfig};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
-use crude_kernel::services::trading::{PreTradeCheckBox, TradingCommand, TradingWorkerConfig};
+use crude_kernel::services::trading::{PreTradeCheckBox, TradingCommand, TradingServiceConfig};
 use crude_kernel::{KernelConfig, LiveKernel};
 use crude_model::{
     BookView, Clock, ContractId, LiveClock, Market, MarketEvent, OrderRequest, OrderStatus, PreTradeCheck,
@@ -68,7 +68,7 @@ impl Rig {
             trade_tx.try_send(b.clone()).unwrap();
             app_tx.try_send(b).unwrap();
         }
-        let cfg = TradingWorkerConfig::new(dir.path().join("crude.db"), trading, wall.clone()).unwrap();
+        let cfg = TradingServiceConfig::new(dir.path().join("crude.db"), trading, wall.clone()).unwrap();
         let config = KernelConfig { trading: Some(cfg), ..KernelConfig::default() };
         let mut trade_rx = Some(trade_rx);
         let kernel = LiveKernel::start(config, |_| trade_rx.take().unwrap(), Arc::new(|| {}));

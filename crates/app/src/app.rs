@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crude_kernel::services::trading::{TradingCommand, TradingUpdate, WorkerStatus};
+use crude_kernel::services::trading::{TradingCommand, TradingStatus, TradingUpdate};
 use crude_kernel::{DriverFeed, LiveKernel};
 use crude_model::{Clock, FeedKind, FeedStatus, Timestamp};
 use egui::{RichText, Stroke};
@@ -148,7 +148,7 @@ impl CrudeApp {
     /// its trading service runs.
     pub fn with_kernel(mut self, kernel: LiveKernel) -> Self {
         if kernel.trading_runs() {
-            self.vm.apply_trading(TradingUpdate::Status(WorkerStatus::Starting));
+            self.vm.apply_trading(TradingUpdate::Status(TradingStatus::Starting));
         }
         self.kernel = Some(kernel);
         self
@@ -545,11 +545,13 @@ fn status_bar(ui: &mut egui::Ui, store: &ViewModel, wall_now: Timestamp, source:
                 if let Some(db) = trading_db {
                     ui.separator();
                     let (text, color) = match &store.trading().status {
-                        Some(WorkerStatus::Ready) => ("ready".to_string(), theme::PROFIT),
-                        Some(WorkerStatus::Stopped(why)) => (format!("stopped: {why}"), theme::LOSS),
-                        Some(WorkerStatus::WaitingForMarket) => ("waiting for market data".to_string(), theme::WARNING),
-                        Some(WorkerStatus::MarketClosed) => ("market feed ended".to_string(), theme::WARNING),
-                        Some(WorkerStatus::Starting) | None => ("starting".to_string(), theme::WARNING),
+                        Some(TradingStatus::Ready) => ("ready".to_string(), theme::PROFIT),
+                        Some(TradingStatus::Stopped(why)) => (format!("stopped: {why}"), theme::LOSS),
+                        Some(TradingStatus::WaitingForMarket) => {
+                            ("waiting for market data".to_string(), theme::WARNING)
+                        }
+                        Some(TradingStatus::MarketClosed) => ("market feed ended".to_string(), theme::WARNING),
+                        Some(TradingStatus::Starting) | None => ("starting".to_string(), theme::WARNING),
                     };
                     let label = format!("Trading: {text}");
                     let r = ui.label(RichText::new(&label).monospace().color(color));

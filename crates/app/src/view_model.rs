@@ -17,7 +17,7 @@ use crude_model::{
 use crude_kernel::services::curve::{CurveStatus, CurveView};
 use crude_kernel::services::risk::{RiskStatus, RiskView};
 use crude_kernel::services::signals::{SignalsStatus, SignalsView};
-use crude_kernel::services::trading::{TradingUpdate, TradingView, WorkerStatus};
+use crude_kernel::services::trading::{TradingStatus, TradingUpdate, TradingView};
 use crude_kernel::{KernelUpdate, ServiceId};
 
 use crate::bars::BarSeries;
@@ -314,7 +314,7 @@ impl ViewModel {
     /// Shows that `service` could not start, with the reason, where its panel looks.
     fn service_failed(&mut self, service: ServiceId, reason: String) {
         match service {
-            ServiceId::Trading => self.trading.apply(TradingUpdate::Status(WorkerStatus::Stopped(reason))),
+            ServiceId::Trading => self.trading.apply(TradingUpdate::Status(TradingStatus::Stopped(reason))),
             ServiceId::Risk => {
                 self.risk.status = Some(RiskStatus::Unavailable(format!("the risk service could not start: {reason}")));
             }

@@ -19,7 +19,7 @@ use crude_app::panels::curve::{CurvePanelState, show};
 use crude_feeds::sim::{MarketSimulator, SimConfig, simulate_daily};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
 use crude_kernel::services::curve::{
-    CrackKind, CurveHandle, CurveHistorySource, CurveService, CurveView, CurveWorkerConfig, HistoryStatus,
+    CrackKind, CurveHandle, CurveHistorySource, CurveService, CurveServiceConfig, CurveView, HistoryStatus,
 };
 use crude_model::{CurvePoint, CurveSnapshot, LiveClock, Market, MarketEvent, Timestamp, session_bounds, trading_date};
 use egui::accesskit::Role;
@@ -37,7 +37,7 @@ struct Rig {
 }
 
 impl Rig {
-    fn new(config: CurveWorkerConfig) -> Self {
+    fn new(config: CurveServiceConfig) -> Self {
         let (tx, rx) = mpsc::channel(1 << 12);
         let (wtx, woke) = std::sync::mpsc::channel::<()>();
         let wtx = std::sync::Mutex::new(wtx);
@@ -75,8 +75,8 @@ impl Rig {
     }
 }
 
-fn config(history: CurveHistorySource) -> CurveWorkerConfig {
-    let mut c = CurveWorkerConfig::new(history, Arc::new(LiveClock));
+fn config(history: CurveHistorySource) -> CurveServiceConfig {
+    let mut c = CurveServiceConfig::new(history, Arc::new(LiveClock));
     c.min_update_interval_ms = 0;
     c
 }

@@ -17,7 +17,7 @@ use crude_app::panels::positions::usd_signed;
 use crude_app::panels::signals::{SignalsPanelState, show};
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, ReplayFeed, SimFeed, load_bar_file};
-use crude_kernel::services::signals::{SignalsService, SignalsStatus, SignalsView, SignalsWorkerConfig};
+use crude_kernel::services::signals::{SignalsService, SignalsServiceConfig, SignalsStatus, SignalsView};
 use crude_model::{LiveClock, Market, MarketEvent, Timestamp};
 use crude_signals::{BarFields, SignalEngine, SignalSnapshot, SignalsConfig};
 use egui_kittest::Harness;
@@ -33,8 +33,8 @@ fn repo() -> PathBuf {
 /// the feed has ended and `done` holds.
 fn run_worker(batches: Vec<FeedBatch>, done: impl Fn(&SignalsView) -> bool) -> SignalsView {
     let dir = tempfile::tempdir().unwrap();
-    let cfg =
-        SignalsWorkerConfig::new(SignalsConfig::default(), dir.path().join("signals.db"), Arc::new(LiveClock)).unwrap();
+    let cfg = SignalsServiceConfig::new(SignalsConfig::default(), dir.path().join("signals.db"), Arc::new(LiveClock))
+        .unwrap();
     let (tx, rx) = mpsc::channel(batches.len() + 1);
     let (wtx, woke) = std::sync::mpsc::channel();
     let wtx = std::sync::Mutex::new(wtx);
@@ -241,7 +241,7 @@ fn a_bad_config_shows_its_field_in_the_panel() {
     );
     let path = dir.path().join("signals.yaml");
     std::fs::write(&path, yaml).unwrap();
-    let err = SignalsWorkerConfig::load(&path, dir.path().join("s.db"), Arc::new(LiveClock)).unwrap_err();
+    let err = SignalsServiceConfig::load(&path, dir.path().join("s.db"), Arc::new(LiveClock)).unwrap_err();
     let mut h = harness(SignalsView::failed(&err));
     h.run();
     h.get_by_label_contains("Signals error");

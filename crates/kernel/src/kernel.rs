@@ -11,24 +11,24 @@
 //! by one check against one set of limits wherever it comes from.
 
 use crate::service::{self, CommandQueue, CommandSender, Outbox, Updates};
-use crate::services::curve::{CurveService, CurveUpdate, CurveWorkerConfig};
-use crate::services::risk::{BookUpdate, RiskCommand, RiskService, RiskUpdate, RiskWorkerConfig};
-use crate::services::signals::{SignalsError, SignalsService, SignalsUpdate, SignalsWorkerConfig};
-use crate::services::trading::{TradingCommand, TradingService, TradingUpdate, TradingWorkerConfig};
+use crate::services::curve::{CurveService, CurveServiceConfig, CurveUpdate};
+use crate::services::risk::{BookUpdate, RiskCommand, RiskService, RiskServiceConfig, RiskUpdate};
+use crate::services::signals::{SignalsError, SignalsService, SignalsServiceConfig, SignalsUpdate};
+use crate::services::trading::{TradingCommand, TradingService, TradingServiceConfig, TradingUpdate};
 
 /// The services a kernel runs; each is optional (a session without a database trades
 /// nothing, a replay without a joint history has no VaR).
 #[derive(Default)]
 pub struct KernelConfig {
     /// Trading (OMS, paper broker, SQLite).
-    pub trading: Option<TradingWorkerConfig>,
+    pub trading: Option<TradingServiceConfig>,
     /// Risk (VaR/ES, stress, limits, the pre-trade check).
-    pub risk: Option<RiskWorkerConfig>,
+    pub risk: Option<RiskServiceConfig>,
     /// Signals: the configuration, or why it could not be loaded (reported as
     /// [`KernelUpdate::Failed`]).
-    pub signals: Option<Result<SignalsWorkerConfig, SignalsError>>,
+    pub signals: Option<Result<SignalsServiceConfig, SignalsError>>,
     /// Curves, spreads, cracks and inventories.
-    pub curve: Option<CurveWorkerConfig>,
+    pub curve: Option<CurveServiceConfig>,
 }
 
 /// A kernel service, as named in [`KernelUpdate::Failed`].

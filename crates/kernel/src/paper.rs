@@ -30,9 +30,9 @@ use serde_json::{Value, json};
 
 use crate::inline::InlineKernel;
 use crate::kernel::{KernelConfig, KernelUpdate};
-use crate::services::risk::{RiskHistorySource, RiskWorkerConfig};
+use crate::services::risk::{RiskHistorySource, RiskServiceConfig};
 use crate::services::trading::{
-    TicketError, TradingCommand, TradingSnapshot, TradingUpdate, TradingWorkerConfig, WorkerStatus,
+    TicketError, TradingCommand, TradingServiceConfig, TradingSnapshot, TradingStatus, TradingUpdate,
 };
 
 /// The risk side of a paper command: the limits in force and where the VaR check's return
@@ -101,13 +101,13 @@ impl<'a> Paper<'a> {
     ) -> Result<Self, CliError> {
         let clock = Arc::new(SimClock::new(start));
         let wall: Arc<dyn Clock> = clock.clone();
-        let mut trading = TradingWorkerConfig::new(db.to_path_buf(), env.config.clone(), wall.clone())
+        let mut trading = TradingServiceConfig::new(db.to_path_buf(), env.config.clone(), wall.clone())
             .map_err(|e| CliError::BadInput(e.to_string()))?;
         trading.instruments = env.instruments.clone();
         trading.durability = env.durability;
         trading.user = env.user.clone();
         trading.engine_events = true;
-        let mut risk_cfg = RiskWorkerConfig::new(risk.limits, risk.limits_path, risk.history, risk.nav_usd, wall)
+        let mut risk_cfg = RiskServiceConfig::new(risk.limits, risk.limits_path, risk.history, risk.nav_usd, wall)
             .map_err(|e| CliError::BadInput(e.to_string()))?;
         risk_cfg.scenarios = risk.scenarios;
         // The command line needs the pre-trade check, not the Risk panel's figures.
@@ -149,7 +149,7 @@ impl<'a> Paper<'a> {
                 }
                 KernelUpdate::Trading(TradingUpdate::Snapshot(s)) => self.snapshot = Some(s),
                 KernelUpdate::Trading(TradingUpdate::Submitted { result, .. }) => self.submitted = Some(result),
-                KernelUpdate::Trading(TradingUpdate::Status(WorkerStatus::Stopped(why))) => self.stopped = Some(why),
+                KernelUpdate::Trading(TradingUpdate::Status(TradingStatus::Stopped(why))) => self.stopped = Some(why),
                 KernelUpdate::Failed { service, reason } => {
                     self.stopped = Some(format!("the {} service could not start: {reason}", service.name()));
                 }

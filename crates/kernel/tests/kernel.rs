@@ -11,8 +11,8 @@ use chrono::{NaiveDate, TimeZone};
 use chrono_tz::America::New_York;
 use crude_feeds::sim::{MarketSimulator, SimConfig};
 use crude_feeds::{FeedBatch, FeedPoll, MarketFeed, SimFeed};
-use crude_kernel::services::risk::{RiskCommand, RiskHistorySource, RiskUpdate, RiskWorkerConfig};
-use crude_kernel::services::trading::{TradingCommand, TradingUpdate, TradingWorkerConfig, WorkerStatus};
+use crude_kernel::services::risk::{RiskCommand, RiskHistorySource, RiskServiceConfig, RiskUpdate};
+use crude_kernel::services::trading::{TradingCommand, TradingServiceConfig, TradingStatus, TradingUpdate};
 use crude_kernel::{InlineKernel, KernelConfig, KernelUpdate, LiveKernel, ServiceId};
 use crude_model::{Clock, LiveClock, Market, MarketEvent, OrderRequest, PreTradeDecision, SimClock, Timestamp};
 use crude_risk::RiskLimits;
@@ -45,11 +45,11 @@ fn market(live_secs: i64) -> (FeedBatch, Vec<FeedBatch>) {
 }
 
 fn config(dir: &std::path::Path, clock: Arc<dyn Clock>) -> KernelConfig {
-    let trading = TradingWorkerConfig::new(dir.join("crude.db"), TradingConfig::default(), clock.clone()).unwrap();
+    let trading = TradingServiceConfig::new(dir.join("crude.db"), TradingConfig::default(), clock.clone()).unwrap();
     let limits_path = dir.join("risk_limits.yaml");
     RiskLimits::default().save(&limits_path).unwrap();
     let history = RiskHistorySource::simulated_days(sim(), 300);
-    let mut risk = RiskWorkerConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, clock).unwrap();
+    let mut risk = RiskServiceConfig::new(RiskLimits::default(), &limits_path, history, 50_000_000.0, clock).unwrap();
     risk.window_days = 250;
     risk.mc_paths = 2_000;
     KernelConfig { trading: Some(trading), risk: Some(risk), ..KernelConfig::default() }
@@ -83,8 +83,8 @@ impl Seen {
             KernelUpdate::Trading(TradingUpdate::Submitted { request_id, result }) => {
                 self.submitted.insert(request_id, result.map_err(|e| e.to_string()));
             }
-            KernelUpdate::Trading(TradingUpdate::Status(WorkerStatus::Ready)) => self.ready = true,
-            KernelUpdate::Trading(TradingUpdate::Status(WorkerStatus::Stopped(why))) => self.stopped = Some(why),
+            KernelUpdate::Trading(TradingUpdate::Status(TradingStatus::Ready)) => self.ready = true,
+            KernelUpdate::Trading(TradingUpdate::Status(TradingStatus::Stopped(why))) => self.stopped = Some(why),
             KernelUpdate::Trading(TradingUpdate::Activity(a)) if a.text.starts_with("Pre-trade check installed") => {
                 self.check_installs += 1;
             }

@@ -16,7 +16,7 @@ use crate::format;
 use crate::panels::positions::{usd, usd_signed};
 use crate::theme::{self, labeled};
 use crate::view_model::ViewModel;
-use crude_kernel::services::trading::{TradingCommand, WorkerStatus};
+use crude_kernel::services::trading::{TradingCommand, TradingStatus};
 use crude_trading::blotter::{BlotterLine, BlotterQuery};
 
 /// Row height of the blotter table, points.
@@ -161,7 +161,7 @@ pub fn show(
     }
     if !b.loaded {
         let text = match &view.status {
-            Some(WorkerStatus::Stopped(why)) => format!("Trading stopped: {why}"),
+            Some(TradingStatus::Stopped(why)) => format!("Trading stopped: {why}"),
             _ => "Loading the blotter…".into(),
         };
         ui.label(RichText::new(text).color(theme::MUTED));

@@ -60,7 +60,7 @@ pub fn show(ui: &mut egui::Ui, store: &ViewModel, cache: &mut PositionsCache, ou
     let Some(snap) = view.snapshot.as_ref() else {
         let text = match &view.status {
             None => "Trading is not running in this session".to_string(),
-            Some(crude_kernel::services::trading::WorkerStatus::Stopped(why)) => format!("Trading stopped: {why}"),
+            Some(crude_kernel::services::trading::TradingStatus::Stopped(why)) => format!("Trading stopped: {why}"),
             Some(_) => "Waiting for the trading engine (it starts with the first market data)".to_string(),
         };
         ui.add_space(20.0);

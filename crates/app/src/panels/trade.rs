@@ -28,7 +28,7 @@ use crate::panels::ladder::{self, LadderAction, LadderState};
 use crate::panels::positions::usd;
 use crate::theme::{self, labeled};
 use crate::view_model::ViewModel;
-use crude_kernel::services::trading::{ActivityLevel, TicketError, TradingCommand, TradingView, WorkerStatus};
+use crude_kernel::services::trading::{ActivityLevel, TicketError, TradingCommand, TradingStatus, TradingView};
 
 /// Quiet time after the last field change before the preview is requested.
 pub const PREVIEW_DEBOUNCE_MS: i64 = 150;
@@ -892,11 +892,11 @@ fn side_and_fields(
 fn trading_state_line(ui: &mut egui::Ui, view: &TradingView) {
     let (text, color) = match &view.status {
         None => ("Trading is not running in this session".to_string(), theme::MUTED),
-        Some(WorkerStatus::Starting) => ("Trading engine starting".to_string(), theme::WARNING),
-        Some(WorkerStatus::WaitingForMarket) => ("Trading engine waiting for market data".to_string(), theme::WARNING),
-        Some(WorkerStatus::Ready) => ("Paper trading".to_string(), theme::PROFIT),
-        Some(WorkerStatus::MarketClosed) => ("Market feed ended: orders stay as they are".to_string(), theme::WARNING),
-        Some(WorkerStatus::Stopped(why)) => (format!("Trading stopped: {why}"), theme::LOSS),
+        Some(TradingStatus::Starting) => ("Trading engine starting".to_string(), theme::WARNING),
+        Some(TradingStatus::WaitingForMarket) => ("Trading engine waiting for market data".to_string(), theme::WARNING),
+        Some(TradingStatus::Ready) => ("Paper trading".to_string(), theme::PROFIT),
+        Some(TradingStatus::MarketClosed) => ("Market feed ended: orders stay as they are".to_string(), theme::WARNING),
+        Some(TradingStatus::Stopped(why)) => (format!("Trading stopped: {why}"), theme::LOSS),
     };
     labeled(ui, RichText::new(&text).small().color(color), format!("Trading status {text}"));
 }

@@ -1,6 +1,7 @@
-//! The curve worker: term structure, calendar spreads, crack spreads against their seasonal
+//! The curve service: term structure, calendar spreads, crack spreads against their seasonal
 //! band, the WTI–Brent spread and the Brent–WTI arb, and weekly inventory surprises, computed
-//! on their own thread and sent to the UI as a compact [`CurveData`].
+//! by the engine of `crude_analytics::curve_engine` and sent to the driver as a compact
+//! [`CurveData`].
 //!
 //! # Inputs
 //!
@@ -69,7 +70,7 @@ pub enum CurveError {
     /// A worker setting is out of range.
     #[error("curve worker config: `{field}` = {value} is invalid: {expected}")]
     InvalidConfig {
-        /// The setting, as named in [`CurveWorkerConfig`].
+        /// The setting, as named in [`CurveServiceConfig`].
         field: &'static str,
         /// The rejected value.
         value: String,
@@ -87,7 +88,7 @@ pub enum CurveError {
     Spawn(#[from] std::io::Error),
 }
 
-/// Where the worker takes its history from (see the module docs).
+/// Where the service takes its history from (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CurveHistorySource {
     /// Only what the feed sends.
@@ -144,7 +145,7 @@ fn simulated_days(years: u32) -> usize {
 
 /// How the curve worker runs.
 #[derive(Clone)]
-pub struct CurveWorkerConfig {
+pub struct CurveServiceConfig {
     /// The history source.
     pub history: CurveHistorySource,
     /// The curve engine's settings (term structure, seasonal profile, inventories, arb
@@ -156,9 +157,9 @@ pub struct CurveWorkerConfig {
     pub wall: Arc<dyn Clock>,
 }
 
-impl std::fmt::Debug for CurveWorkerConfig {
+impl std::fmt::Debug for CurveServiceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CurveWorkerConfig")
+        f.debug_struct("CurveServiceConfig")
             .field("history", &self.history)
             .field("engine", &self.engine)
             .field("min_update_interval_ms", &self.min_update_interval_ms)
@@ -166,7 +167,7 @@ impl std::fmt::Debug for CurveWorkerConfig {
     }
 }
 
-impl CurveWorkerConfig {
+impl CurveServiceConfig {
     /// Defaults: the engine's defaults ([`CurveEngineConfig::default`]), at most 4 updates
     /// a second.
     pub fn new(history: CurveHistorySource, wall: Arc<dyn Clock>) -> Self {
@@ -222,7 +223,7 @@ impl CurveWorkerConfig {
     }
 }
 
-/// The worker's state.
+/// The service's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum CurveStatus {
     /// The thread is starting.
@@ -234,7 +235,7 @@ pub enum CurveStatus {
     Ready,
     /// The feed stopped; the last figures stay on screen, marked as such.
     FeedEnded,
-    /// The worker stopped (the reason).
+    /// The service stopped (the reason).
     Stopped(String),
 }
 
@@ -284,10 +285,10 @@ pub enum HistoryStatus {
     Failed(String),
 }
 
-/// What the worker sends.
+/// What the service sends.
 #[derive(Debug, Clone)]
 pub enum CurveUpdate {
-    /// The worker's state changed.
+    /// The service's state changed.
     Status(CurveStatus),
     /// The history's state changed.
     History(HistoryStatus),
@@ -300,7 +301,7 @@ pub enum CurveUpdate {
 /// The UI side of the curve worker: what the panel draws.
 #[derive(Debug, Clone, Default)]
 pub struct CurveView {
-    /// The worker's state.
+    /// The service's state.
     pub status: CurveStatus,
     /// The history's state.
     pub history: HistoryStatus,
@@ -343,9 +344,9 @@ impl CurveService {
     /// The service for `config`, reporting to `out`.
     ///
     /// # Errors
-    /// [`CurveWorkerConfig::validate`]'s errors, [`CurveError::Analytics`] when the
+    /// [`CurveServiceConfig::validate`]'s errors, [`CurveError::Analytics`] when the
     /// engine cannot be built.
-    pub fn new(config: CurveWorkerConfig, out: Outbox<CurveUpdate>) -> Result<Self, CurveError> {
+    pub fn new(config: CurveServiceConfig, out: Outbox<CurveUpdate>) -> Result<Self, CurveError> {
         config.validate()?;
         if let CurveHistorySource::Simulated { history, years } = &config.history {
             history.request(simulated_days(*years));
@@ -372,7 +373,7 @@ impl CurveService {
     /// # Errors
     /// As [`Self::new`], and [`CurveError::Spawn`].
     pub fn spawn(
-        config: CurveWorkerConfig,
+        config: CurveServiceConfig,
         feed: tokio::sync::mpsc::Receiver<FeedBatch>,
         notify: Notify,
     ) -> Result<CurveHandle, CurveError> {
@@ -567,7 +568,7 @@ fn merge(engine: &mut CurveEngine, h: LoadedHistory) -> (CurveHistoryInfo, Vec<S
 /// The curve service: term structure, spreads, cracks and inventories over the history
 /// and the live feed (see the module doc).
 pub struct CurveService {
-    cfg: CurveWorkerConfig,
+    cfg: CurveServiceConfig,
     engine: CurveEngine,
     out: Outbox<CurveUpdate>,
     dirty: bool,
@@ -683,8 +684,8 @@ mod tests {
     use crude_model::{LiveClock, MarketEvent};
     use tokio::sync::mpsc;
 
-    fn cfg(history: CurveHistorySource) -> CurveWorkerConfig {
-        let mut c = CurveWorkerConfig::new(history, Arc::new(LiveClock));
+    fn cfg(history: CurveHistorySource) -> CurveServiceConfig {
+        let mut c = CurveServiceConfig::new(history, Arc::new(LiveClock));
         c.min_update_interval_ms = 0;
         c
     }
@@ -848,7 +849,7 @@ mod tests {
         ));
     }
 
-    /// The worker thread end to end: history arrives, live curves arrive, figures are
+    /// The service thread end to end: history arrives, live curves arrive, figures are
     /// paced and only sent after the UI took the previous ones.
     #[test]
     fn worker_thread_sends_figures_status_and_history() {

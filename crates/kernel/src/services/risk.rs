@@ -1,6 +1,6 @@
-//! The risk worker: the risk engine on its own thread, recalculating VaR/ES, stress tests,
-//! limit utilisation, drawdown and Greeks for the current book as prices move, and the
-//! UI-side view of what it reports.
+//! The risk service: the risk engine recalculating VaR/ES, stress tests, limit utilisation,
+//! drawdown and Greeks for the current book as prices move, the pre-trade check it hands
+//! the trading service, and the driver's view of what it reports.
 //!
 //! * **Inputs.** A tap of the feed ([`crude_feeds::FeedBatch`]) for marks — each
 //!   contract's latest quote mid, curve point or settlement, whichever is newest in event
@@ -14,7 +14,7 @@
 //!   it as real), a CSV of daily prices (see [`parse_daily_csv`]), or none (the panel says
 //!   VaR is unavailable and why). History columns are tenors (`CL1`, `CL2`, …) or specific contracts; tenors are
 //!   tied to the contracts live on the latest market date, and re-tied when the front
-//!   month rolls. The history is built on a thread of its own while the worker keeps
+//!   month rolls. The history is built on a thread of its own while the service keeps
 //!   reading the feed (a full tap would make the feed wait).
 //! * **Recalculation** runs [`RiskEngine::snapshot`] immediately when the positions, the
 //!   limits or the sliders change (or on [`RiskCommand::Recalculate`]), and at most every
@@ -22,7 +22,7 @@
 //!   snapshot is in flight: the next is computed only after the UI has taken the previous
 //!   one, so a minimised window never piles them up. The wall clock is read only for this
 //!   pacing and for the "computed … ago" age; every figure is stamped with event time.
-//! * **Limits** come in the worker's configuration (loaded by the app from
+//! * **Limits** come in the service's configuration (loaded by the app from
 //!   `config/risk_limits.yaml` and the environment). [`RiskCommand::SaveLimits`] validates,
 //!   saves atomically to the YAML path, applies the limits and reports
 //!   [`RiskUpdate::LimitsSaved`] with a description for the audit log; an invalid edit is
@@ -58,16 +58,16 @@ pub const DEFAULT_DEBOUNCE_MS: u64 = 500;
 pub const DEFAULT_SIM_HISTORY_DAYS: usize = 760;
 /// Most updates [`RiskHandle::drain`] applies in one call.
 pub const DRAIN_MAX_UPDATES: usize = 64;
-/// How often the worker looks again while the UI has not taken the last snapshot.
+/// How often the service looks again while the UI has not taken the last snapshot.
 const IN_FLIGHT_POLL_MS: u64 = 50;
 
-/// Why the worker could not be started.
+/// Why the service could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum RiskWorkerError {
+pub enum RiskServiceError {
     /// The limits in the configuration are invalid.
     #[error("risk limits: {0}")]
     Limits(#[from] LimitsError),
-    /// A setting of the worker is out of range.
+    /// A setting of the service is out of range.
     #[error("risk worker setting {field}: {reason}")]
     Config {
         /// The setting.
@@ -132,7 +132,7 @@ impl RiskHistorySource {
 
 /// How the risk worker runs.
 #[derive(Clone)]
-pub struct RiskWorkerConfig {
+pub struct RiskServiceConfig {
     /// The limits in force at start (the app loads them from the YAML file and the
     /// environment).
     pub limits: RiskLimits,
@@ -162,9 +162,9 @@ pub struct RiskWorkerConfig {
     pub check_only: bool,
 }
 
-impl std::fmt::Debug for RiskWorkerConfig {
+impl std::fmt::Debug for RiskServiceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RiskWorkerConfig")
+        f.debug_struct("RiskServiceConfig")
             .field("limits_path", &self.limits_path)
             .field("history", &self.history)
             .field("nav_usd", &self.nav_usd)
@@ -175,12 +175,12 @@ impl std::fmt::Debug for RiskWorkerConfig {
     }
 }
 
-impl RiskWorkerConfig {
+impl RiskServiceConfig {
     /// Defaults: a 500-day window, 100,000 Monte Carlo paths, sample covariance, the
     /// built-in stress scenarios, a 60-bin histogram, 500 ms debounce.
     ///
     /// # Errors
-    /// [`RiskWorkerError::Limits`] when `limits` do not validate, [`RiskWorkerError::Config`]
+    /// [`RiskServiceError::Limits`] when `limits` do not validate, [`RiskServiceError::Config`]
     /// for a NAV that is not a positive number.
     pub fn new(
         limits: RiskLimits,
@@ -188,7 +188,7 @@ impl RiskWorkerConfig {
         history: RiskHistorySource,
         nav_usd: f64,
         wall: Arc<dyn Clock>,
-    ) -> Result<Self, RiskWorkerError> {
+    ) -> Result<Self, RiskServiceError> {
         let limits_path = limits_path.into();
         let cfg = Self {
             limits,
@@ -211,11 +211,11 @@ impl RiskWorkerConfig {
     /// Checks the settings.
     ///
     /// # Errors
-    /// As [`Self::new`], plus [`RiskWorkerError::Config`] for a window under 2 days, fewer
+    /// As [`Self::new`], plus [`RiskServiceError::Config`] for a window under 2 days, fewer
     /// than 1,000 Monte Carlo paths or no histogram bins.
-    pub fn validate(&self) -> Result<(), RiskWorkerError> {
+    pub fn validate(&self) -> Result<(), RiskServiceError> {
         self.limits.validate(&self.limits_path.display().to_string())?;
-        let bad = |field, reason: &str| Err(RiskWorkerError::Config { field, reason: reason.to_string() });
+        let bad = |field, reason: &str| Err(RiskServiceError::Config { field, reason: reason.to_string() });
         if !(self.nav_usd.is_finite() && self.nav_usd > 0.0) {
             return bad("nav_usd", "the NAV must be a positive number of USD");
         }
@@ -274,7 +274,7 @@ impl BookUpdate {
     }
 }
 
-/// What the UI asks the worker to do.
+/// What the UI asks the service to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskCommand {
     /// The current book (send it whenever the trading snapshot changes; a change of
@@ -291,7 +291,7 @@ pub enum RiskCommand {
     Recalculate,
 }
 
-/// Where the worker is.
+/// Where the service is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RiskStatus {
     /// The thread is starting.
@@ -341,10 +341,10 @@ pub struct RiskComputed {
     pub sliders: Sliders,
 }
 
-/// What the worker reports.
+/// What the service reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RiskUpdate {
-    /// The worker's status changed.
+    /// The service's status changed.
     Status(RiskStatus),
     /// The return history is built.
     History(ReturnHistoryInfo),
@@ -378,10 +378,10 @@ impl PartialEq for PreTradeCheckUpdate {
     }
 }
 
-/// What the Risk panel sees: the UI thread's copy of the worker's reports.
+/// What the Risk panel sees: the UI thread's copy of the service's reports.
 #[derive(Debug, Clone, Default)]
 pub struct RiskView {
-    /// `None` until the worker reports.
+    /// `None` until the service reports.
     pub status: Option<RiskStatus>,
     /// The return history, once built.
     pub history: Option<ReturnHistoryInfo>,
@@ -402,7 +402,7 @@ pub struct RiskView {
 }
 
 impl RiskView {
-    /// Applies one update from the worker (cheap: moves data; a snapshot runs the alert
+    /// Applies one update from the service (cheap: moves data; a snapshot runs the alert
     /// rules over its limit utilisations at the snapshot's event time).
     pub fn apply(&mut self, u: RiskUpdate) {
         self.updates_applied += 1;
@@ -813,7 +813,7 @@ fn limits_change_details(old: &RiskLimits, new: &RiskLimits, path: &Path) -> Str
 }
 
 // ---------------------------------------------------------------------------------------
-// The worker
+// The service
 // ---------------------------------------------------------------------------------------
 
 /// A contract's latest price and its event time.
@@ -826,7 +826,7 @@ struct Mark {
 /// The risk service: the risk engine recalculating for the book and the marks (see the
 /// module doc).
 pub struct RiskService {
-    cfg: RiskWorkerConfig,
+    cfg: RiskServiceConfig,
     out: Outbox<RiskUpdate>,
     /// The trading service: receives the pre-trade check, the daily loss limit and the
     /// limit edits for its audit log.
@@ -856,13 +856,13 @@ impl RiskService {
     /// the pre-trade check, the daily loss limit and the limit edits.
     ///
     /// # Errors
-    /// [`RiskWorkerError::Limits`] / [`RiskWorkerError::Config`] for an invalid
+    /// [`RiskServiceError::Limits`] / [`RiskServiceError::Config`] for an invalid
     /// configuration.
     pub fn new(
-        cfg: RiskWorkerConfig,
+        cfg: RiskServiceConfig,
         out: Outbox<RiskUpdate>,
         trading: Option<CommandSender<TradingCommand>>,
-    ) -> Result<Self, RiskWorkerError> {
+    ) -> Result<Self, RiskServiceError> {
         cfg.validate()?;
         if let RiskHistorySource::Simulated { history, days } = &cfg.history {
             history.request(*days);
@@ -895,12 +895,12 @@ impl RiskService {
     /// kernels wire it to the trading service).
     ///
     /// # Errors
-    /// [`RiskWorkerError::Limits`] / [`RiskWorkerError::Config`], [`RiskWorkerError::Spawn`].
+    /// [`RiskServiceError::Limits`] / [`RiskServiceError::Config`], [`RiskServiceError::Spawn`].
     pub fn spawn(
-        cfg: RiskWorkerConfig,
+        cfg: RiskServiceConfig,
         market: mpsc::Receiver<FeedBatch>,
         notify: Notify,
-    ) -> Result<RiskHandle, RiskWorkerError> {
+    ) -> Result<RiskHandle, RiskServiceError> {
         service::start_alone(|out| Self::new(cfg, out, None), market, notify)
     }
 
@@ -952,7 +952,7 @@ impl RiskService {
 
     /// Starts building the simulated return history on a thread of its own once the
     /// feed's first market event in `batch` gives the live date (simulating 500+ days takes
-    /// a moment; meanwhile the worker keeps reading the feed so the feed never waits on
+    /// a moment; meanwhile the service keeps reading the feed so the feed never waits on
     /// it). The history ends the trading date before, as the curve service's does.
     fn history_job(&mut self, batch: &FeedBatch) {
         if self.history_started {
@@ -1463,7 +1463,7 @@ mod tests {
         fn new(history: RiskHistorySource, wall: Arc<dyn Clock>) -> Self {
             let dir = tempfile::tempdir().unwrap();
             let mut cfg =
-                RiskWorkerConfig::new(RiskLimits::default(), dir.path().join("risk_limits.yaml"), history, 50e6, wall)
+                RiskServiceConfig::new(RiskLimits::default(), dir.path().join("risk_limits.yaml"), history, 50e6, wall)
                     .unwrap();
             cfg.window_days = 60;
             cfg.mc_paths = 5_000;
@@ -1485,7 +1485,7 @@ mod tests {
             Self::new(RiskHistorySource::simulated_days(cfg, 80), wall)
         }
 
-        /// Applies updates until `pred` holds (each wait bounded by the worker's notify).
+        /// Applies updates until `pred` holds (each wait bounded by the service's notify).
         fn wait(&mut self, what: &str, pred: impl Fn(&RiskView) -> bool) {
             for _ in 0..200 {
                 while self.handle.drain(&mut self.view) {}
@@ -1635,7 +1635,7 @@ mod tests {
     fn a_simulated_history_waits_for_the_live_date_and_says_so_when_the_feed_ends_first() {
         let cfg = SimConfig { seed: 11, ..SimConfig::default() };
         let dir = tempfile::tempdir().unwrap();
-        let config = RiskWorkerConfig::new(
+        let config = RiskServiceConfig::new(
             RiskLimits::default(),
             dir.path().join("risk_limits.yaml"),
             RiskHistorySource::simulated_days(cfg, 80),
@@ -1669,12 +1669,12 @@ mod tests {
     /// year) is simulated once and risk takes its last days; both end before the live date.
     #[test]
     fn risk_and_curve_in_one_kernel_simulate_the_shared_history_once() {
-        use crate::services::curve::{CurveHistorySource, CurveUpdate, CurveWorkerConfig, HistoryStatus};
+        use crate::services::curve::{CurveHistorySource, CurveServiceConfig, CurveUpdate, HistoryStatus};
         use crate::{InlineKernel, KernelConfig, KernelUpdate};
         let shared = SharedSimHistory::new(SimConfig { seed: 11, ..SimConfig::default() });
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(SimClock::new(start()));
-        let mut risk = RiskWorkerConfig::new(
+        let mut risk = RiskServiceConfig::new(
             RiskLimits::default(),
             dir.path().join("risk_limits.yaml"),
             RiskHistorySource::shared(shared.clone(), 80),
@@ -1684,7 +1684,7 @@ mod tests {
         .unwrap();
         risk.window_days = 60;
         risk.check_only = true;
-        let curve = CurveWorkerConfig::new(CurveHistorySource::shared(shared.clone(), 1), clock.clone());
+        let curve = CurveServiceConfig::new(CurveHistorySource::shared(shared.clone(), 1), clock.clone());
         let config = KernelConfig { risk: Some(risk), curve: Some(curve), ..KernelConfig::default() };
         let mut kernel = InlineKernel::new(config, clock);
         kernel.feed(&batch(vec![quote(front(Market::HeatingOil), 2.5, start())]));

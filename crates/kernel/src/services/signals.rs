@@ -1,8 +1,8 @@
-//! The signals worker: the signal engine and its SQLite history on their own thread, fed by
-//! a tap of the market feed, and the UI-side view of what it reports.
+//! The signals service: the signal engine and its SQLite history, fed by the market feed,
+//! and the driver's view of what it reports.
 //!
 //! * **Bars.** The engine runs on one timeframe for the four markets
-//!   ([`SignalsWorkerConfig::timeframe`]; by default five-minute bars, or the feed's own bar
+//!   ([`SignalsServiceConfig::timeframe`]; by default five-minute bars, or the feed's own bar
 //!   timeframe when a bar feed sends coarser bars, e.g. a daily replay file). Each market's
 //!   series is its continuous front month, unadjusted at the roll: continuous
 //!   (`SeriesId::Continuous { nth: 1 }`) bars when the feed sends them, otherwise the bars,
@@ -24,17 +24,17 @@
 //!   history file already holds (a file filled by an earlier, later-dated run) is not
 //!   stored; the count is reported.
 //! * **Performance.** Per market, the per-source performance, the recent composites with
-//!   their outcomes and the cumulative signal P&L (the last [`SignalsWorkerConfig::pnl_points`]
+//!   their outcomes and the cumulative signal P&L (the last [`SignalsServiceConfig::pnl_points`]
 //!   bars) are re-read from the history while prices arrive, at most every
-//!   [`SignalsWorkerConfig::stats_interval_ms`] of wall time and no sooner than 20 times the
+//!   [`SignalsServiceConfig::stats_interval_ms`] of wall time and no sooner than 20 times the
 //!   previous read took (the reads grow with the file; this keeps them a small share of the
 //!   worker's time).
-//! * **Updates.** The worker sends whole per-market states ([`MarketSignals`]) and its
+//! * **Updates.** The service sends whole per-market states ([`MarketSignals`]) and its
 //!   status ([`SignalsInfo`]) through a bounded channel, at most every
-//!   [`SignalsWorkerConfig::update_interval_ms`]. A state that does not fit (the UI has not
-//!   drained) stays pending on the worker and replaces itself until it is sent, so a slow or
-//!   minimised UI never piles updates up and never blocks the worker.
-//! * **Time.** Everything the worker computes runs on event time; the wall clock only
+//!   [`SignalsServiceConfig::update_interval_ms`]. A state that does not fit (the UI has not
+//!   drained) stays pending on the service and replaces itself until it is sent, so a slow or
+//!   minimised UI never piles updates up and never blocks the service.
+//! * **Time.** Everything the service computes runs on event time; the wall clock only
 //!   paces the updates and the performance re-reads.
 //!
 //! The UI thread owns a [`SignalsView`] and applies updates to it with
@@ -62,9 +62,9 @@ pub const DEFAULT_TIMEFRAME: Timeframe = Timeframe::M5;
 pub const DEFAULT_PNL_POINTS: usize = 2_000;
 /// Default number of recent composites shown per market.
 pub const DEFAULT_RECENT_SIGNALS: usize = 50;
-/// Most notes (non-fatal problems) the worker keeps.
+/// Most notes (non-fatal problems) the service keeps.
 pub const NOTES_CAP: usize = 20;
-/// Updates the channel to the UI holds; more wait on the worker, coalesced.
+/// Updates the channel to the UI holds; more wait on the service, coalesced.
 const UPDATE_CHANNEL_CAPACITY: usize = 16;
 /// A market's performance is re-read no sooner than this many times the last read took.
 const STATS_BACKOFF: i64 = 20;
@@ -82,7 +82,7 @@ pub enum SignalsError {
     /// A worker setting is out of range.
     #[error("signals worker setting '{field}' = {value}: {reason}")]
     Invalid {
-        /// The setting, as named on [`SignalsWorkerConfig`].
+        /// The setting, as named on [`SignalsServiceConfig`].
         field: &'static str,
         /// Its value.
         value: String,
@@ -107,7 +107,7 @@ pub enum SignalsError {
 
 /// How the signals worker runs.
 #[derive(Clone)]
-pub struct SignalsWorkerConfig {
+pub struct SignalsServiceConfig {
     /// The engine configuration (validated).
     pub signals: SignalsConfig,
     /// The SQLite history file (created with its directory when missing).
@@ -130,9 +130,9 @@ pub struct SignalsWorkerConfig {
     pub wall: Arc<dyn Clock>,
 }
 
-impl std::fmt::Debug for SignalsWorkerConfig {
+impl std::fmt::Debug for SignalsServiceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignalsWorkerConfig")
+        f.debug_struct("SignalsServiceConfig")
             .field("history_path", &self.history_path)
             .field("timeframe", &self.timeframe)
             .field("pnl_points", &self.pnl_points)
@@ -144,7 +144,7 @@ impl std::fmt::Debug for SignalsWorkerConfig {
     }
 }
 
-impl SignalsWorkerConfig {
+impl SignalsServiceConfig {
     /// A configuration with `signals`: automatic timeframe, 2,000 P&L points, 50 recent
     /// composites, updates at most every 100 ms and performance re-reads at most every
     /// second per market.
@@ -170,7 +170,7 @@ impl SignalsWorkerConfig {
         })
     }
 
-    /// [`SignalsWorkerConfig::new`] with the engine configuration read from `config_path`
+    /// [`SignalsServiceConfig::new`] with the engine configuration read from `config_path`
     /// (e.g. `config/signals.yaml`).
     ///
     /// # Errors
@@ -218,7 +218,7 @@ impl SignalsWorkerConfig {
     }
 }
 
-/// Where the worker is.
+/// Where the service is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SignalsStatus {
     /// Not running in this session (no worker).
@@ -230,7 +230,7 @@ pub enum SignalsStatus {
     Running,
     /// The market feed ended; the last signals stay on screen.
     FeedEnded,
-    /// The worker could not start or stopped; the text says why and what to do.
+    /// The service could not start or stopped; the text says why and what to do.
     Failed(String),
 }
 
@@ -247,7 +247,7 @@ impl SignalsStatus {
     }
 }
 
-/// The worker's state as a whole.
+/// The service's state as a whole.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SignalsInfo {
     pub status: SignalsStatus,
@@ -320,16 +320,16 @@ pub struct MarketSignals {
     pub history_error: Option<String>,
 }
 
-/// What the worker reports.
+/// What the service reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignalsUpdate {
-    /// The worker's state.
+    /// The service's state.
     Info(Box<SignalsInfo>),
     /// One market's whole state (replaces the previous one).
     Market(Market, Box<MarketSignals>),
 }
 
-/// What the Signals panel draws: the UI thread's copy of the worker's reports.
+/// What the Signals panel draws: the UI thread's copy of the service's reports.
 #[derive(Debug, Clone, Default)]
 pub struct SignalsView {
     pub info: SignalsInfo,
@@ -381,7 +381,7 @@ impl SignalsService {
     /// [`SignalsError::Config`] / [`SignalsError::Invalid`] for a bad configuration (naming
     /// the field), [`SignalsError::Engine`], [`SignalsError::Directory`] or
     /// [`SignalsError::History`] when the history file cannot be opened.
-    pub fn new(config: SignalsWorkerConfig, out: Outbox<SignalsUpdate>) -> Result<Self, SignalsError> {
+    pub fn new(config: SignalsServiceConfig, out: Outbox<SignalsUpdate>) -> Result<Self, SignalsError> {
         config.validate()?;
         let mut engine = SignalEngine::new(config.signals.clone())?;
         if let Some(t) = &config.opec {
@@ -408,8 +408,8 @@ impl SignalsService {
         out: Outbox<SignalsUpdate>,
     ) -> (Option<Self>, SignalsView) {
         let config = match config_path {
-            Some(p) => SignalsWorkerConfig::load(p, history_path, wall),
-            None => SignalsWorkerConfig::new(SignalsConfig::default(), history_path, wall),
+            Some(p) => SignalsServiceConfig::load(p, history_path, wall),
+            None => SignalsServiceConfig::new(SignalsConfig::default(), history_path, wall),
         };
         match config.and_then(|c| Self::new(c, out)) {
             Ok(s) => {
@@ -429,7 +429,7 @@ impl SignalsService {
     /// # Errors
     /// As [`Self::new`], and [`SignalsError::Spawn`].
     pub fn spawn(
-        config: SignalsWorkerConfig,
+        config: SignalsServiceConfig,
         feed: tokio::sync::mpsc::Receiver<FeedBatch>,
         notify: Notify,
     ) -> Result<SignalsHandle, SignalsError> {
@@ -528,7 +528,7 @@ fn fold(slot: &mut Option<Bar>, start: Timestamp, open: f64, high: f64, low: f64
 
 /// The signals service: the signal engine and its history (see the module doc).
 pub struct SignalsService {
-    cfg: SignalsWorkerConfig,
+    cfg: SignalsServiceConfig,
     engine: SignalEngine,
     history: SignalHistory,
     out: Outbox<SignalsUpdate>,
@@ -560,7 +560,7 @@ pub struct SignalsService {
 
 impl SignalsService {
     fn build(
-        cfg: SignalsWorkerConfig,
+        cfg: SignalsServiceConfig,
         engine: SignalEngine,
         history: SignalHistory,
         out: Outbox<SignalsUpdate>,
@@ -621,7 +621,7 @@ impl SignalsService {
     }
 
     /// Re-reads due performance and sends pending states; `now` ignores the pacing (used
-    /// when the feed has ended or the worker idles after it).
+    /// when the feed has ended or the service idles after it).
     fn flush(&mut self, now: bool) {
         if self.ui_gone {
             return;
@@ -633,7 +633,7 @@ impl SignalsService {
                 self.refresh_stats(m);
                 // Reading grows with the history file: wait at least the interval, and at
                 // least STATS_BACKOFF times what the read took, so re-reads stay a small
-                // share of the worker's time however large the file grows.
+                // share of the service's time however large the file grows.
                 let done = self.cfg.wall.now();
                 let took = done.0.saturating_sub(wall.0).max(0);
                 self.markets[i].stats_read_ms = took as f64 / 1e6;
@@ -980,9 +980,9 @@ mod tests {
     }
 
     impl Rig {
-        fn new(tune: impl FnOnce(&mut SignalsWorkerConfig)) -> Self {
+        fn new(tune: impl FnOnce(&mut SignalsServiceConfig)) -> Self {
             let dir = tempfile::tempdir().unwrap();
-            let mut cfg = SignalsWorkerConfig::new(
+            let mut cfg = SignalsServiceConfig::new(
                 SignalsConfig::default(),
                 dir.path().join("data/signals.db"),
                 Arc::new(LiveClock),
@@ -1013,7 +1013,7 @@ mod tests {
             self.tx = None;
         }
 
-        /// Drains until `pred` holds (each wait bounded by the worker's notify).
+        /// Drains until `pred` holds (each wait bounded by the service's notify).
         fn wait(&mut self, what: &str, pred: impl Fn(&SignalsView) -> bool) {
             for _ in 0..4_000 {
                 self.handle.as_mut().unwrap().drain(&mut self.view);
@@ -1182,7 +1182,7 @@ mod tests {
         drop(h);
 
         // A second run over the same file with earlier bars: they are counted, not errors.
-        let mut cfg = SignalsWorkerConfig::new(SignalsConfig::default(), path, Arc::new(LiveClock)).unwrap();
+        let mut cfg = SignalsServiceConfig::new(SignalsConfig::default(), path, Arc::new(LiveClock)).unwrap();
         cfg.update_interval_ms = 5;
         cfg.timeframe = Some(Timeframe::M5);
         let (tx, rx) = mpsc::channel(64);
@@ -1220,7 +1220,7 @@ mod tests {
             .replacen("weight: 0.5", "weight: -2.0", 1);
         let path = dir.path().join("signals.yaml");
         std::fs::write(&path, yaml).unwrap();
-        let err = SignalsWorkerConfig::load(&path, dir.path().join("s.db"), Arc::new(LiveClock)).unwrap_err();
+        let err = SignalsServiceConfig::load(&path, dir.path().join("s.db"), Arc::new(LiveClock)).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("sources.adx_trend") && text.contains("'weight'"), "{text}");
         let view = SignalsView::failed(&err);
@@ -1245,7 +1245,7 @@ mod tests {
         drop(handle);
 
         let mut cfg =
-            SignalsWorkerConfig::new(SignalsConfig::default(), dir.path().join("s.db"), Arc::new(LiveClock)).unwrap();
+            SignalsServiceConfig::new(SignalsConfig::default(), dir.path().join("s.db"), Arc::new(LiveClock)).unwrap();
         cfg.pnl_points = 0;
         let err = SignalsService::spawn(cfg, mpsc::channel(1).1, Arc::new(|| {})).unwrap_err();
         assert!(err.to_string().contains("'pnl_points'"), "{err}");
@@ -1257,7 +1257,7 @@ mod tests {
         let mut rig = Rig::new(|c| c.update_interval_ms = 1);
         let (history, live) = sim_events(5, 5 * 60);
         // Nobody drains while the whole session is processed, in small batches (many turns
-        // of the worker, each of which has new states to send).
+        // of the service, each of which has new states to send).
         let tx = rig.tx.take().unwrap();
         for (events, history) in [(history, true), (live, false)] {
             for chunk in events.chunks(256) {
@@ -1265,7 +1265,7 @@ mod tests {
                     .unwrap();
             }
         }
-        // Then a turn's worth of batches once the worker has taken every other one: when
+        // Then a turn's worth of batches once the service has taken every other one: when
         // it has taken these too, it has finished the turn that held the last market data
         // (a turn takes at most MARKET_BATCHES_PER_TURN batches) without anyone draining:
         // it never blocks on the UI.
@@ -1286,7 +1286,7 @@ mod tests {
         let queued = rig.handle.as_ref().unwrap().queued();
         assert_eq!(queued, UPDATE_CHANNEL_CAPACITY, "the channel filled and stayed bounded");
         drop(tx);
-        // Draining now brings the final states, which waited on the worker, coalesced.
+        // Draining now brings the final states, which waited on the service, coalesced.
         rig.wait("final states", |v| {
             v.info.status == SignalsStatus::FeedEnded && v.markets.iter().all(|m| m.snapshot.is_some() && m.bars > 400)
         });

@@ -1,16 +1,16 @@
-//! The trading worker: the durable trading session (OMS, paper broker, positions over
-//! SQLite) on its own thread, and the UI-side view of what it reports.
+//! The trading service: the durable trading session (OMS, paper broker, positions over
+//! SQLite), and the driver's view of what it reports.
 //!
-//! * The worker receives market data (a fan-out of the feed, [`crude_feeds::FeedHandle::spawn_with_taps`])
+//! * The service receives market data (a fan-out of the feed, [`crude_feeds::FeedHandle::spawn_with_taps`])
 //!   and user commands ([`TradingCommand`]) through channels. Every order event and fill is
-//!   committed to SQLite by [`TradingSession`] *before* the worker sends the matching
+//!   committed to SQLite by [`TradingSession`] *before* the service sends the matching
 //!   [`TradingUpdate`], so whatever the UI shows is already durable.
-//! * Live P&L: the engine re-marks positions on every quote; the worker sends a
+//! * Live P&L: the engine re-marks positions on every quote; the service sends a
 //!   [`TradingSnapshot`] (positions, working orders, P&L summary, circuit breaker) after
 //!   every order event and at most every `snapshot_interval_ms` of wall time while only
 //!   prices move. At most one snapshot is in flight: the next is sent only after the UI
 //!   has taken the previous one, so a minimised window never piles them up.
-//! * The blotter (every fill with its realised P&L and slippage) is kept on the worker;
+//! * The blotter (every fill with its realised P&L and slippage) is kept on the service;
 //!   filtering, totals, attribution and CSV export happen there, and the UI receives the
 //!   filtered rows once per filter change plus one row per new fill.
 //! * The engine's time comes only from market events: the session opens at the time of
@@ -67,9 +67,9 @@ pub const ACTIVITY_CAP: usize = 500;
 /// Most spreads a snapshot lists (newest first).
 pub const MAX_SPREAD_ROWS: usize = 100;
 
-/// Why the worker could not be started.
+/// Why the service could not be started.
 #[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
+pub enum TradingServiceError {
     /// The trading configuration is invalid.
     #[error("trading configuration: {0}")]
     Config(#[from] ConfigError),
@@ -83,7 +83,7 @@ pub enum WorkerError {
 
 /// How the trading worker runs.
 #[derive(Clone)]
-pub struct TradingWorkerConfig {
+pub struct TradingServiceConfig {
     /// The SQLite database (created when missing; locked by `<db>.lock` while the app runs).
     pub db_path: PathBuf,
     pub trading: TradingConfig,
@@ -106,9 +106,9 @@ pub struct TradingWorkerConfig {
     pub engine_events: bool,
 }
 
-impl std::fmt::Debug for TradingWorkerConfig {
+impl std::fmt::Debug for TradingServiceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TradingWorkerConfig")
+        f.debug_struct("TradingServiceConfig")
             .field("db_path", &self.db_path)
             .field("durability", &self.durability)
             .field("user", &self.user)
@@ -119,15 +119,19 @@ impl std::fmt::Debug for TradingWorkerConfig {
     }
 }
 
-impl TradingWorkerConfig {
+impl TradingServiceConfig {
     /// Defaults: built-in instruments, the configuration's durability (full unless it says
     /// `synchronous: normal`), user `trader`, snapshots at most
     /// every 100 ms while only prices move, marks saved at most every 5 s, exports next to
     /// the database.
     ///
     /// # Errors
-    /// [`WorkerError::Config`] when `trading` is invalid, [`WorkerError::Instruments`].
-    pub fn new(db_path: impl Into<PathBuf>, trading: TradingConfig, wall: Arc<dyn Clock>) -> Result<Self, WorkerError> {
+    /// [`TradingServiceError::Config`] when `trading` is invalid, [`TradingServiceError::Instruments`].
+    pub fn new(
+        db_path: impl Into<PathBuf>,
+        trading: TradingConfig,
+        wall: Arc<dyn Clock>,
+    ) -> Result<Self, TradingServiceError> {
         trading.validate("trading config")?;
         let db_path = db_path.into();
         let export_dir = db_path
@@ -160,7 +164,7 @@ pub struct BlotterView {
     pub strategies: Vec<String>,
     /// Fills in the database, before filtering.
     pub total_fills: usize,
-    /// Whether the worker has sent the blotter yet.
+    /// Whether the service has sent the blotter yet.
     pub loaded: bool,
 }
 
@@ -297,7 +301,7 @@ impl SpreadPositionRow {
     }
 }
 
-/// The book at one moment, as the worker last saw it.
+/// The book at one moment, as the service last saw it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TradingSnapshot {
     /// Increases with every snapshot.
@@ -390,11 +394,11 @@ pub struct MarksSaved {
     pub as_of: Timestamp,
     /// Contracts saved.
     pub count: usize,
-    /// Saves since the worker started.
+    /// Saves since the service started.
     pub saves: u64,
 }
 
-/// A pre-trade check handed to the worker at run time (e.g. the risk engine's VaR check),
+/// A pre-trade check handed to the service at run time (e.g. the risk engine's VaR check),
 /// for [`TradingCommand::SetPreTradeCheck`].
 pub struct PreTradeCheckBox(pub Box<dyn PreTradeCheck + Send>);
 
@@ -430,9 +434,9 @@ pub struct Activity {
     pub text: String,
 }
 
-/// Where the worker is.
+/// Where the service is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WorkerStatus {
+pub enum TradingStatus {
     /// Opening the database.
     Starting,
     /// The database is open; the engine starts with the first live market event.
@@ -441,11 +445,11 @@ pub enum WorkerStatus {
     Ready,
     /// The market feed ended; orders stay as they are.
     MarketClosed,
-    /// The worker stopped (database error); restart the app to recover from the database.
+    /// The service stopped (database error); restart the app to recover from the database.
     Stopped(String),
 }
 
-/// What the UI (or the shell) asks the worker to do.
+/// What the UI (or the shell) asks the service to do.
 #[derive(Debug)]
 pub enum TradingCommand {
     /// Validate and pre-trade check a ticket without entering it.
@@ -511,7 +515,7 @@ pub enum TradingCommand {
     /// Cancel every open order and flatten every position.
     KillSwitch,
     ResetCircuitBreaker,
-    /// Change the blotter filter (the worker answers with [`TradingUpdate::Blotter`]).
+    /// Change the blotter filter (the service answers with [`TradingUpdate::Blotter`]).
     Blotter(BlotterQuery),
     /// Write the filtered blotter to a CSV file (relative paths: the export directory).
     ExportBlotter {
@@ -519,10 +523,10 @@ pub enum TradingCommand {
     },
 }
 
-/// What the worker reports. Order events and fills are durable before they are sent.
+/// What the service reports. Order events and fills are durable before they are sent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TradingUpdate {
-    Status(WorkerStatus),
+    Status(TradingStatus),
     Snapshot(Box<TradingSnapshot>),
     Activity(Activity),
     /// A new fill.
@@ -555,7 +559,7 @@ pub enum TradingUpdate {
     },
     /// The marks were saved to the database.
     MarksSaved(MarksSaved),
-    /// A committed engine event, when [`TradingWorkerConfig::engine_events`] asks for them.
+    /// A committed engine event, when [`TradingServiceConfig::engine_events`] asks for them.
     Engine(Box<EngineEvent>),
     Exported {
         path: PathBuf,
@@ -582,7 +586,7 @@ fn order_desc(o: &Order) -> String {
 
 /// The trading service: the durable trading session over SQLite (see the module doc).
 pub struct TradingService {
-    cfg: TradingWorkerConfig,
+    cfg: TradingServiceConfig,
     out: Outbox<TradingUpdate>,
     /// The risk service, which receives the book with every snapshot.
     risk: Option<CommandSender<RiskCommand>>,
@@ -590,7 +594,7 @@ pub struct TradingService {
     unsent_snapshot: Option<Box<TradingSnapshot>>,
     /// Generation of the last snapshot sent to the driver.
     sent_generation: u64,
-    status: WorkerStatus,
+    status: TradingStatus,
     _lock: Option<SessionLock>,
     /// The database until the session takes it.
     db: Option<Db>,
@@ -624,12 +628,12 @@ impl TradingService {
     /// book with every snapshot. Nothing is opened until the runner starts it.
     ///
     /// # Errors
-    /// [`WorkerError::Config`] for an invalid trading configuration.
+    /// [`TradingServiceError::Config`] for an invalid trading configuration.
     pub fn new(
-        cfg: TradingWorkerConfig,
+        cfg: TradingServiceConfig,
         out: Outbox<TradingUpdate>,
         risk: Option<CommandSender<RiskCommand>>,
-    ) -> Result<Self, WorkerError> {
+    ) -> Result<Self, TradingServiceError> {
         cfg.trading.validate("trading config")?;
         Ok(Self {
             cfg,
@@ -637,7 +641,7 @@ impl TradingService {
             risk,
             unsent_snapshot: None,
             sent_generation: 0,
-            status: WorkerStatus::Starting,
+            status: TradingStatus::Starting,
             _lock: None,
             db: None,
             session: None,
@@ -664,12 +668,12 @@ impl TradingService {
     /// kernels wire it to the risk service).
     ///
     /// # Errors
-    /// [`WorkerError::Config`], [`WorkerError::Spawn`].
+    /// [`TradingServiceError::Config`], [`TradingServiceError::Spawn`].
     pub fn spawn(
-        cfg: TradingWorkerConfig,
+        cfg: TradingServiceConfig,
         market: tokio::sync::mpsc::Receiver<FeedBatch>,
         notify: Notify,
-    ) -> Result<TradingHandle, WorkerError> {
+    ) -> Result<TradingHandle, TradingServiceError> {
         service::start_alone(|out| Self::new(cfg, out, None), market, notify)
     }
 
@@ -682,7 +686,7 @@ impl TradingService {
         self.out.send(u);
     }
 
-    fn set_status(&mut self, s: WorkerStatus) {
+    fn set_status(&mut self, s: TradingStatus) {
         if self.status != s {
             self.status = s.clone();
             self.send(TradingUpdate::Status(s));
@@ -691,7 +695,7 @@ impl TradingService {
 
     fn stop(&mut self, why: String) {
         tracing::error!(reason = %why, "trading worker stopped");
-        self.set_status(WorkerStatus::Stopped(why));
+        self.set_status(TradingStatus::Stopped(why));
     }
 
     /// How long the loop may sleep without market data or commands: until the next
@@ -712,7 +716,7 @@ impl TradingService {
     /// Saves the marks when prices moved and `marks_interval_ms` of wall time passed since
     /// the last save.
     fn maybe_save_marks(&mut self) {
-        if !self.marks_unsaved || matches!(self.status, WorkerStatus::Stopped(_)) {
+        if !self.marks_unsaved || matches!(self.status, TradingStatus::Stopped(_)) {
             return;
         }
         let now = self.cfg.wall.now();
@@ -779,7 +783,7 @@ impl TradingService {
         self.db = Some(db);
         tracing::info!(db = %path.display(), fills = self.lines.len(), "trading database open");
         self.send_blotter();
-        self.set_status(WorkerStatus::WaitingForMarket);
+        self.set_status(TradingStatus::WaitingForMarket);
     }
 
     fn close(&mut self) {
@@ -821,12 +825,12 @@ impl TradingService {
         let fills_today: Vec<BlotterLine> =
             self.lines.iter().filter(|l| Some(l.trading_date) == today).cloned().collect();
         self.send(TradingUpdate::FillsToday(fills_today));
-        self.set_status(WorkerStatus::Ready);
+        self.set_status(TradingStatus::Ready);
         self.dirty_book = true;
     }
 
     fn on_batch(&mut self, b: &FeedBatch) {
-        if matches!(self.status, WorkerStatus::Stopped(_)) {
+        if matches!(self.status, TradingStatus::Stopped(_)) {
             return;
         }
         if b.history {
@@ -959,8 +963,8 @@ impl TradingService {
 
     fn not_ready(&self) -> TicketError {
         TicketError::plain(match &self.status {
-            WorkerStatus::Stopped(why) => format!("trading has stopped: {why}"),
-            WorkerStatus::Starting => "the trading engine is starting; try again in a moment".to_string(),
+            TradingStatus::Stopped(why) => format!("trading has stopped: {why}"),
+            TradingStatus::Starting => "the trading engine is starting; try again in a moment".to_string(),
             _ => "the trading engine is waiting for market data; orders can be entered once quotes arrive".to_string(),
         })
     }
@@ -974,7 +978,7 @@ impl TradingService {
         match cmd {
             TradingCommand::Preview { request_id, request } => {
                 let result = match &self.session {
-                    Some(s) if !matches!(self.status, WorkerStatus::Stopped(_)) => {
+                    Some(s) if !matches!(self.status, TradingStatus::Stopped(_)) => {
                         let e = s.engine();
                         order_preview(e, &request, &self.cfg.instruments).map_err(|e| TicketError::of_trading(&e))
                     }
@@ -985,7 +989,7 @@ impl TradingService {
             TradingCommand::Submit { request_id, mut request } => {
                 request.user = user;
                 let result = match self.status {
-                    WorkerStatus::Stopped(_) => None,
+                    TradingStatus::Stopped(_) => None,
                     _ => self.with_session(|s, sink| s.submit(request, sink)),
                 };
                 let result = match result {
@@ -1002,7 +1006,7 @@ impl TradingService {
             }
             TradingCommand::PreviewSpread { request_id, request } => {
                 let result = match &self.session {
-                    Some(s) if !matches!(self.status, WorkerStatus::Stopped(_)) => {
+                    Some(s) if !matches!(self.status, TradingStatus::Stopped(_)) => {
                         spread_preview(s.engine(), &request, &self.cfg.instruments)
                             .map_err(|e| TicketError::of_trading(&e))
                     }
@@ -1013,7 +1017,7 @@ impl TradingService {
             TradingCommand::SubmitSpread { request_id, mut request } => {
                 request.user = user;
                 let result = match self.status {
-                    WorkerStatus::Stopped(_) => None,
+                    TradingStatus::Stopped(_) => None,
                     _ => self.with_session(|s, sink| s.submit_spread(&request, sink)),
                 };
                 let result = match result {
@@ -1094,7 +1098,7 @@ impl TradingService {
             self.action_error(action, e);
             return;
         }
-        if self.session.is_none() && !matches!(self.status, WorkerStatus::Stopped(_)) {
+        if self.session.is_none() && !matches!(self.status, TradingStatus::Stopped(_)) {
             self.pending_loss_limit = Some(usd);
             // No event time before the engine starts: the activity line shows the wall time.
             let ts = self.cfg.wall.now();
@@ -1120,7 +1124,7 @@ impl TradingService {
         let json = limit_edit_details(details);
         let user = self.cfg.user.clone();
         if self.session.is_none()
-            && !matches!(self.status, WorkerStatus::Stopped(_))
+            && !matches!(self.status, TradingStatus::Stopped(_))
             && let Some(db) = self.db.as_mut()
         {
             let entry = AuditEntry {
@@ -1175,7 +1179,7 @@ impl TradingService {
         action: String,
         op: impl FnOnce(&mut TradingSession, &mut dyn FnMut(&EngineEvent)) -> Result<(), SessionError>,
     ) {
-        if matches!(self.status, WorkerStatus::Stopped(_)) {
+        if matches!(self.status, TradingStatus::Stopped(_)) {
             let e = self.not_ready();
             self.action_error(action, e);
             return;
@@ -1307,7 +1311,7 @@ impl Service for TradingService {
 
     fn on_market_end(&mut self) {
         if self.session.is_some() {
-            self.set_status(WorkerStatus::MarketClosed);
+            self.set_status(TradingStatus::MarketClosed);
         }
     }
 
@@ -1352,11 +1356,11 @@ impl Generational for TradingUpdate {
     }
 }
 
-/// What the panels see of trading: the UI thread's copy of the worker's reports.
+/// What the panels see of trading: the UI thread's copy of the service's reports.
 #[derive(Debug, Clone, Default)]
 pub struct TradingView {
     /// `None` when the app runs without a trading worker.
-    pub status: Option<WorkerStatus>,
+    pub status: Option<TradingStatus>,
     pub snapshot: Option<TradingSnapshot>,
     /// Fills of the snapshot's trading date, oldest first.
     pub fills_today: Vec<BlotterLine>,
@@ -1382,7 +1386,7 @@ pub struct TradingView {
 }
 
 impl TradingView {
-    /// Applies one update from the worker (cheap: moves data, no I/O, no totals over rows).
+    /// Applies one update from the service (cheap: moves data, no I/O, no totals over rows).
     pub fn apply(&mut self, u: TradingUpdate) {
         self.updates_applied += 1;
         match u {
@@ -1442,9 +1446,9 @@ impl TradingView {
         }
     }
 
-    /// Whether the worker accepts orders.
+    /// Whether the service accepts orders.
     pub fn ready(&self) -> bool {
-        self.status == Some(WorkerStatus::Ready)
+        self.status == Some(TradingStatus::Ready)
     }
 
     /// Open orders (empty before the first snapshot).
@@ -1495,7 +1499,7 @@ mod tests {
         ) -> Self {
             let dir = tempfile::tempdir().unwrap();
             let cfg = TradingConfig { limits, ..TradingConfig::default() };
-            let mut wc = TradingWorkerConfig::new(dir.path().join("t.db"), cfg, wall).unwrap();
+            let mut wc = TradingServiceConfig::new(dir.path().join("t.db"), cfg, wall).unwrap();
             wc.snapshot_interval_ms = 5;
             wc.marks_interval_ms = marks_interval_ms;
             let (tx, rx) = mpsc::channel(1 << 16);
@@ -1536,7 +1540,7 @@ mod tests {
             }
         }
 
-        /// Applies updates until `pred` holds (each wait is bounded by the worker's notify).
+        /// Applies updates until `pred` holds (each wait is bounded by the service's notify).
         fn wait(&mut self, pred: impl Fn(&TradingView) -> bool) {
             for _ in 0..2_000 {
                 while let Some(u) = self.handle.try_recv() {
@@ -1558,7 +1562,7 @@ mod tests {
             Market::Brent.front_contract(trading_date(start()))
         }
 
-        /// Returns once the worker has applied every market batch sent so far and run a
+        /// Returns once the service has applied every market batch sent so far and run a
         /// whole turn of its loop after them (snapshot and marks pacing included).
         fn sync(&mut self) {
             for _ in 0..10_000 {
@@ -1612,7 +1616,7 @@ mod tests {
         rig.wait(|v| v.blotter.lines.len() == 1);
         assert_eq!(rig.view.blotter.summary.fills, 1);
         assert!(rig.view.activity.iter().any(|a| a.level == ActivityLevel::Fill));
-        // Export the blotter on the worker.
+        // Export the blotter on the service.
         rig.handle.send(TradingCommand::ExportBlotter { path: PathBuf::from("out.csv") });
         rig.wait(|v| v.export.is_some());
         let (path, n) = rig.view.export.clone().unwrap();
@@ -1706,7 +1710,7 @@ mod tests {
         let p = rig.view.spread_preview.clone().unwrap().1.unwrap();
         assert_eq!(p.pre_trade.decision, PreTradeDecision::Pass, "{:?}", p.pre_trade.reasons);
         assert_eq!(p.legs.iter().map(|l| (l.contract, l.side, l.qty)).collect::<Vec<_>>(), s.leg_orders());
-        // The spread's price is CL − BZ at the legs' reference prices (the worker's marks
+        // The spread's price is CL − BZ at the legs' reference prices (the service's marks
         // when it made the preview: under load it may not have applied the rig's latest
         // quotes yet, so those are only close).
         let leg_price =
@@ -1884,7 +1888,7 @@ mod tests {
         rig.advance(2);
         rig.sync();
         assert_eq!(rig.view.marks_saved, None);
-        // Once 5 s of wall time have passed, the prices are saved while the worker runs (no
+        // Once 5 s of wall time have passed, the prices are saved while the service runs (no
         // shutdown needed).
         wall.advance_to(Timestamp::from_secs(1_005));
         rig.sync();
