@@ -7,3 +7,4 @@ pub mod curve;
 pub mod risk;
 pub mod signals;
 pub mod trading;
+mod trading_view;

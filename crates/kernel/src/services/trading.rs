@@ -35,7 +35,7 @@
 //! The UI thread owns a [`TradingView`] (inside the store) and applies updates to it with
 //! [`TradingView::apply`]; panels draw from it and never block.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -59,7 +59,7 @@ use crude_trading::{
     spread_preview,
 };
 
-use crate::service::{self, CommandSender, Generational, Notify, Outbox, Service, ServiceHandle, View};
+use crate::service::{self, CommandSender, Generational, Notify, Outbox, Service, ServiceHandle};
 use crate::services::risk::{BookUpdate, RiskCommand};
 
 /// Most activity entries the UI keeps.
@@ -567,6 +567,8 @@ pub enum TradingUpdate {
     },
     Error(ActionError),
 }
+
+pub use super::trading_view::TradingView;
 
 /// The driver's end of the running trading service.
 pub type TradingHandle = ServiceHandle<TradingService>;
@@ -1341,119 +1343,12 @@ impl Service for TradingService {
     }
 }
 
-impl View<TradingUpdate> for TradingView {
-    fn apply(&mut self, u: TradingUpdate) {
-        TradingView::apply(self, u);
-    }
-}
-
 impl Generational for TradingUpdate {
     fn generation(&self) -> Option<u64> {
         match self {
             TradingUpdate::Snapshot(s) => Some(s.generation),
             _ => None,
         }
-    }
-}
-
-/// What the panels see of trading: the UI thread's copy of the service's reports.
-#[derive(Debug, Clone, Default)]
-pub struct TradingView {
-    /// `None` when the app runs without a trading worker.
-    pub status: Option<TradingStatus>,
-    pub snapshot: Option<TradingSnapshot>,
-    /// Fills of the snapshot's trading date, oldest first.
-    pub fills_today: Vec<BlotterLine>,
-    /// Most recent last.
-    pub activity: VecDeque<Activity>,
-    pub blotter: BlotterView,
-    /// Latest preview answer.
-    pub preview: Option<(u64, Result<PreviewResult, TicketError>)>,
-    /// Latest order entry answer.
-    pub submitted: Option<(u64, Result<SubmitOutcome, TicketError>)>,
-    /// Latest spread preview answer.
-    pub spread_preview: Option<(u64, Result<SpreadPreview, TicketError>)>,
-    /// Latest spread entry answer.
-    pub spread_submitted: Option<(u64, Result<SpreadOutcome, TicketError>)>,
-    /// The last save of the marks.
-    pub marks_saved: Option<MarksSaved>,
-    /// Latest failed action.
-    pub last_error: Option<ActionError>,
-    /// Latest export answer.
-    pub export: Option<(PathBuf, Result<usize, String>)>,
-    /// Updates applied (for tests and diagnostics).
-    pub updates_applied: u64,
-}
-
-impl TradingView {
-    /// Applies one update from the service (cheap: moves data, no I/O, no totals over rows).
-    pub fn apply(&mut self, u: TradingUpdate) {
-        self.updates_applied += 1;
-        match u {
-            TradingUpdate::Status(s) => self.status = Some(s),
-            TradingUpdate::Snapshot(s) => {
-                if self.snapshot.as_ref().is_some_and(|old| old.trading_date != s.trading_date) {
-                    let d = s.trading_date;
-                    self.fills_today.retain(|l| l.trading_date == d);
-                }
-                self.snapshot = Some(*s);
-            }
-            TradingUpdate::Activity(a) => {
-                if self.activity.len() == ACTIVITY_CAP {
-                    self.activity.pop_front();
-                }
-                self.activity.push_back(a);
-            }
-            TradingUpdate::Fill(l) => {
-                if self.snapshot.as_ref().is_none_or(|s| s.trading_date <= l.trading_date) {
-                    self.fills_today.push(l);
-                }
-            }
-            TradingUpdate::FillsToday(v) => self.fills_today = v,
-            TradingUpdate::Blotter(v) => self.blotter = *v,
-            TradingUpdate::BlotterAppend { line, summary, attribution } => {
-                if !self.blotter.strategies.iter().any(|s| **s == *line.strategy) {
-                    self.blotter.strategies.push(line.strategy.to_string());
-                    self.blotter.strategies.sort();
-                }
-                self.blotter.total_fills += 1;
-                self.blotter.lines.push(line);
-                self.blotter.summary = summary;
-                self.blotter.attribution = attribution;
-            }
-            TradingUpdate::Preview { request_id, result } => self.preview = Some((request_id, result)),
-            TradingUpdate::Submitted { request_id, result } => self.submitted = Some((request_id, result)),
-            TradingUpdate::SpreadPreview { request_id, result } => self.spread_preview = Some((request_id, result)),
-            TradingUpdate::SpreadSubmitted { request_id, result } => {
-                self.spread_submitted = Some((request_id, result));
-            }
-            TradingUpdate::MarksSaved(m) => self.marks_saved = Some(m),
-            // The view shows orders, fills and activity; raw events are for the CLI.
-            TradingUpdate::Engine(_) => {}
-            TradingUpdate::Exported { path, result } => self.export = Some((path, result)),
-            TradingUpdate::Error(e) => {
-                if self.activity.len() == ACTIVITY_CAP {
-                    self.activity.pop_front();
-                }
-                self.activity.push_back(Activity {
-                    ts: self.snapshot.as_ref().map_or(Timestamp(0), |s| s.as_of),
-                    level: ActivityLevel::Error,
-                    order_id: None,
-                    text: format!("{} failed: {}", e.action, e.error),
-                });
-                self.last_error = Some(e);
-            }
-        }
-    }
-
-    /// Whether the service accepts orders.
-    pub fn ready(&self) -> bool {
-        self.status == Some(TradingStatus::Ready)
-    }
-
-    /// Open orders (empty before the first snapshot).
-    pub fn working(&self) -> &[Order] {
-        self.snapshot.as_ref().map_or(&[], |s| s.working.as_slice())
     }
 }
 
